@@ -1,1 +1,296 @@
-fn main() {}
+//! The `omniroute-rpc` command: serve JSON-RPC on stdio (default), make one call for scripts,
+//! list models as a table, or write the schema files.
+
+use std::io::{BufReader, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use serde_json::{json, Value};
+
+use omniroute_rpc::api::{discover, Api};
+use omniroute_rpc::rpc::dispatch::Dispatcher;
+use omniroute_rpc::rpc::server::{serve, DEFAULT_MAX_FRAME};
+use omniroute_rpc::service::Service;
+
+/// JSON-RPC 2.0 service over stdio for OmniRoute: models enriched with real limits, combos
+/// resolved, credentials stored — for OpenCode, editors and scripts.
+#[derive(Parser)]
+#[command(name = "omniroute-rpc", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve JSON-RPC on stdin/stdout (the default). Framing (NDJSON or LSP) is auto-detected.
+    Serve {
+        /// Largest accepted frame in bytes.
+        #[arg(long, default_value_t = DEFAULT_MAX_FRAME)]
+        max_frame: usize,
+    },
+    /// Make one request in-process and print its result as JSON (non-zero exit on error).
+    Call {
+        /// Method name, e.g. `models.list`.
+        method: String,
+        /// Params as a JSON object, e.g. '{"refresh":true}'.
+        params: Option<String>,
+    },
+    /// Models as a table.
+    Models {
+        #[command(subcommand)]
+        command: ModelsCommand,
+    },
+    /// Write the JSON Schemas and openrpc.json to DIR (default ./schema).
+    Schema {
+        /// Output directory.
+        dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ModelsCommand {
+    /// List the gateway's models (id, name, context, output, vision, tools) and where they came from.
+    List {
+        /// Gateway base URL (default http://localhost:20128/v1, or OMNIROUTE_BASE_URL).
+        #[arg(long)]
+        base_url: Option<String>,
+        /// Print the JSON result instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Request timeout in milliseconds.
+        #[arg(long, default_value_t = 5000)]
+        timeout_ms: u64,
+    },
+}
+
+fn init_logging() {
+    let level = std::env::var("OMNIROUTE_LOG")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| {
+            if std::env::var("OMNIROUTE_DEBUG").is_ok_and(|v| v == "1") {
+                "debug".into()
+            } else {
+                "warn".into()
+            }
+        });
+    let filter = tracing_subscriber::EnvFilter::try_new(&level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .init();
+}
+
+fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+}
+
+fn main() {
+    let cli = Cli::parse();
+    init_logging();
+    let code = match cli.command.unwrap_or(Command::Serve {
+        max_frame: DEFAULT_MAX_FRAME,
+    }) {
+        Command::Serve { max_frame } => run_serve(max_frame),
+        Command::Call { method, params } => run_call(&method, params.as_deref()),
+        Command::Models {
+            command:
+                ModelsCommand::List {
+                    base_url,
+                    json,
+                    timeout_ms,
+                },
+        } => run_models_list(base_url, json, timeout_ms),
+        Command::Schema { dir } => run_schema(dir.unwrap_or_else(|| PathBuf::from("schema"))),
+    };
+    // Exit at once: the stdin reader thread may still be blocked in read().
+    std::process::exit(code);
+}
+
+fn run_serve(max_frame: usize) -> i32 {
+    let rt = match runtime() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("omniroute-rpc: cannot start the async runtime: {e}");
+            return 70;
+        }
+    };
+    let dispatcher = Arc::new(Dispatcher::new(Arc::new(Service::new())));
+    let stdin = BufReader::with_capacity(64 * 1024, std::io::stdin());
+    rt.block_on(serve(dispatcher, stdin, std::io::stdout(), max_frame))
+}
+
+/// Runs one request in-process; `Ok(result)` or `Err(error object)`.
+fn call_once(method: &str, params: Option<Value>) -> Result<Value, Value> {
+    let rt = runtime()
+        .map_err(|e| json!({"message": format!("cannot start the async runtime: {e}")}))?;
+    rt.block_on(async {
+        let dispatcher = Dispatcher::new(Arc::new(Service::new()));
+        let response = dispatcher.call(json!(1), method.to_string(), params).await;
+        let mut v: Value = serde_json::from_str(response.get())
+            .map_err(|e| json!({"message": format!("unreadable response: {e}")}))?;
+        dispatcher.service().shutdown_background();
+        match v.get_mut("error") {
+            Some(err) => Err(err.take()),
+            None => Ok(v.get_mut("result").map(Value::take).unwrap_or(Value::Null)),
+        }
+    })
+}
+
+fn run_call(method: &str, params: Option<&str>) -> i32 {
+    let params = match params.map(serde_json::from_str::<Value>) {
+        None => None,
+        Some(Ok(v)) => Some(v),
+        Some(Err(e)) => {
+            eprintln!("omniroute-rpc: the params are not valid JSON: {e}");
+            return 2;
+        }
+    };
+    match call_once(method, params) {
+        Ok(result) => {
+            let text = serde_json::to_string_pretty(&result).unwrap_or_default();
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{text}");
+            0
+        }
+        Err(error) => {
+            let message = error
+                .get("message")
+                .and_then(Value::as_str)
+                .unwrap_or("error");
+            let kind = error
+                .get("data")
+                .and_then(|d| d.get("kind"))
+                .and_then(Value::as_str)
+                .map(|k| format!(" [{k}]"))
+                .unwrap_or_default();
+            eprintln!("omniroute-rpc: {message}{kind}");
+            1
+        }
+    }
+}
+
+fn run_models_list(base_url: Option<String>, as_json: bool, timeout_ms: u64) -> i32 {
+    let mut options =
+        json!({ "requestTimeoutMs": timeout_ms, "modelsDev": { "timeoutMs": timeout_ms } });
+    if let Some(url) = base_url {
+        options["baseURL"] = json!(url);
+    }
+    let result = match call_once("models.list", Some(json!({ "options": options }))) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!(
+                "omniroute-rpc: {}",
+                e.get("message").and_then(Value::as_str).unwrap_or("error")
+            );
+            return 1;
+        }
+    };
+    if as_json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&result).unwrap_or_default()
+        );
+        return 0;
+    }
+    let source = result.get("source").and_then(Value::as_str).unwrap_or("?");
+    let base = result.get("baseURL").and_then(Value::as_str).unwrap_or("?");
+    let models = result
+        .get("models")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let rows: Vec<[String; 6]> = models
+        .iter()
+        .map(|m| {
+            let s = |k: &str| m.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+            let n = |k: &str| {
+                m.get(k)
+                    .and_then(Value::as_u64)
+                    .map_or("?".into(), |v| v.to_string())
+            };
+            let b = |k: &str| match m.get(k).and_then(Value::as_bool) {
+                Some(true) => "yes".to_string(),
+                Some(false) => "no".to_string(),
+                None => "?".to_string(),
+            };
+            [
+                s("id"),
+                s("name"),
+                n("contextWindow"),
+                n("maxTokens"),
+                b("supportsVision"),
+                b("supportsTools"),
+            ]
+        })
+        .collect();
+    let header = ["ID", "NAME", "CONTEXT", "OUTPUT", "VISION", "TOOLS"];
+    let mut widths = header.map(str::len);
+    for r in &rows {
+        for (w, c) in widths.iter_mut().zip(r.iter()) {
+            *w = (*w).max(c.chars().count()).min(60);
+        }
+    }
+    let mut out = std::io::stdout().lock();
+    let line = |cells: Vec<&str>| {
+        cells
+            .iter()
+            .zip(widths.iter())
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_string()
+    };
+    let _ = writeln!(out, "{}", line(header.to_vec()));
+    for r in &rows {
+        let _ = writeln!(out, "{}", line(r.iter().map(String::as_str).collect()));
+    }
+    let _ = writeln!(
+        out,
+        "\n{} models from {base} (source: {source})",
+        rows.len()
+    );
+    for w in result
+        .get("warnings")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(w) = w.as_str() {
+            let _ = writeln!(out, "note: {w}");
+        }
+    }
+    if source == "fallback" {
+        let _ = writeln!(
+            out,
+            "note: no OmniRoute gateway answered at {base}; start one (npx omniroute) or pass --base-url URL"
+        );
+    }
+    0
+}
+
+fn run_schema(dir: PathBuf) -> i32 {
+    let api = Api::new(Arc::new(Service::new()));
+    if let Err(e) = std::fs::create_dir_all(&dir) {
+        eprintln!("omniroute-rpc: cannot create {}: {e}", dir.display());
+        return 1;
+    }
+    for (name, schema) in discover::schema_files(&api) {
+        let path = dir.join(&name);
+        let text = serde_json::to_string_pretty(&schema).unwrap_or_default() + "\n";
+        if let Err(e) = std::fs::write(&path, text) {
+            eprintln!("omniroute-rpc: cannot write {}: {e}", path.display());
+            return 1;
+        }
+    }
+    eprintln!("wrote the schemas to {}", dir.display());
+    0
+}

@@ -1,0 +1,95 @@
+//! `combos.resolve`: a combo's members through nested combos, each with its metadata or the
+//! reason it has none, and their lowest common capabilities.
+
+use std::sync::Arc;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::models::freshness;
+use super::Api;
+use crate::catalog::model::Source;
+use crate::catalog::pipeline::Resolution;
+use crate::error::ServiceError;
+use crate::options::OptionsInput;
+use crate::service::{rfc3339, Service};
+
+/// `combos.resolve` params.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ResolveParams {
+    /// The combo's name (its model id).
+    pub name: String,
+    /// As in `models.list`; absent = `refreshOnList` decides.
+    pub refresh: Option<bool>,
+    /// Options for this call.
+    #[schemars(with = "Option<OptionsInput>")]
+    pub options: Option<Value>,
+    /// A key for this call.
+    pub api_key: Option<String>,
+}
+
+/// `combos.resolve` result.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ResolveResult {
+    /// The combo.
+    pub name: String,
+    /// Whether its definition was found (false: the gateway lists it but its members could not
+    /// be read; see `warnings`).
+    pub found: bool,
+    /// Members and capabilities, when the definition was found.
+    #[serde(flatten)]
+    pub resolution: Option<Resolution>,
+    /// Where the data came from.
+    pub source: Source,
+    /// When the gateway data was fetched.
+    pub fetched_at: Option<String>,
+    /// Warnings.
+    pub warnings: Vec<String>,
+}
+
+/// Registers `combos.resolve`.
+pub fn register(api: &mut Api) {
+    api.method(
+        "combos.resolve",
+        "A combo's members (recursively, cycle-safe), each resolved to its metadata or listed as unresolved with the reason.",
+        |svc: Arc<Service>, p: ResolveParams| async move {
+            let ctx = svc.context(p.options.as_ref(), p.api_key.as_deref());
+            let view = svc.catalogue(&ctx, freshness(p.refresh, &ctx.opts)).await;
+            let cat = &view.catalogue;
+            let resolution = cat.resolve_combo(&p.name);
+            let listed_as_combo = cat.get(&p.name).is_some_and(|m| m.combo.is_some());
+            if resolution.is_none() && !listed_as_combo {
+                let hint = if cat.combos_known() {
+                    "; `models.list` shows the combos (entries with a `combo` field)".to_string()
+                } else {
+                    format!(
+                        "; combo definitions could not be read from the gateway ({})",
+                        view.warnings.join("; ")
+                    )
+                };
+                return Err(ServiceError::NotFound {
+                    what: format!("combo {:?}", p.name),
+                    hint,
+                });
+            }
+            let mut warnings = view.warnings.clone();
+            if resolution.is_none() {
+                warnings.push(format!(
+                    "{:?} is a combo on the gateway but its definition could not be read; members unknown",
+                    p.name
+                ));
+            }
+            Ok(ResolveResult {
+                name: p.name,
+                found: resolution.is_some(),
+                resolution,
+                source: view.source,
+                fetched_at: view.fetched_at.map(rfc3339),
+                warnings,
+            })
+        },
+    );
+}

@@ -1,0 +1,120 @@
+//! `models.list` and `models.refresh`: the enriched catalogue, saying where it came from.
+
+use std::sync::Arc;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::{Api, Raw};
+use crate::catalog::model::{Model, Source};
+use crate::options::{Options, OptionsInput};
+use crate::service::{diff, rfc3339, CatalogView, Diff, Freshness, Service};
+
+/// `models.list` params.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ListParams {
+    /// true: wait for a fresh list; false: answer from memory/disk at once (refreshing in the
+    /// background when older than `modelCacheTtl`); absent: `refreshOnList` decides.
+    pub refresh: Option<bool>,
+    /// Options for this call.
+    #[schemars(with = "Option<OptionsInput>")]
+    pub options: Option<Value>,
+    /// A key for this call.
+    pub api_key: Option<String>,
+}
+
+/// `models.refresh` params.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RefreshParams {
+    /// Options for this call.
+    #[schemars(with = "Option<OptionsInput>")]
+    pub options: Option<Value>,
+    /// A key for this call.
+    pub api_key: Option<String>,
+}
+
+/// `models.list` result.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ListResult {
+    /// The models.
+    pub models: Raw<Vec<Model>>,
+    /// How many.
+    pub count: usize,
+    /// Where the list came from.
+    pub source: Source,
+    /// When the gateway data was fetched (RFC 3339), null for fallback models.
+    pub fetched_at: Option<String>,
+    /// The gateway.
+    #[serde(rename = "baseURL")]
+    pub base_url: String,
+    /// Everything the caller should know (invalid options, failed refreshes, skipped entries).
+    pub warnings: Vec<String>,
+}
+
+/// `models.refresh` result.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RefreshResult {
+    /// The new catalogue.
+    #[serde(flatten)]
+    pub list: ListResult,
+    /// What changed since the catalogue this session saw last.
+    pub diff: Diff,
+}
+
+/// Maps the `refresh` param and `refreshOnList` to a freshness.
+pub fn freshness(refresh: Option<bool>, opts: &Options) -> Freshness {
+    match refresh {
+        Some(true) => Freshness::Refresh,
+        Some(false) => Freshness::CacheFirst,
+        None if opts.refresh_on_list => Freshness::Refresh,
+        None => Freshness::WithinTtl,
+    }
+}
+
+/// The result shape for a catalogue view.
+pub fn list_result(view: &CatalogView, opts: &Options) -> ListResult {
+    ListResult {
+        models: Raw::new(view.catalogue.models_json()),
+        count: view.catalogue.models.len(),
+        source: view.source,
+        fetched_at: view.fetched_at.map(rfc3339),
+        base_url: opts.base_url.clone(),
+        warnings: view.warnings.clone(),
+    }
+}
+
+/// Registers `models.list` and `models.refresh`.
+pub fn register(api: &mut Api) {
+    api.method(
+        "models.list",
+        "The enriched model catalogue with source, fetchedAt and warnings.",
+        |svc: Arc<Service>, p: ListParams| async move {
+            let ctx = svc.context(p.options.as_ref(), p.api_key.as_deref());
+            let view = svc.catalogue(&ctx, freshness(p.refresh, &ctx.opts)).await;
+            Ok(list_result(&view, &ctx.opts))
+        },
+    );
+    api.method(
+        "models.refresh",
+        "Refetches the gateway's models and combos and models.dev; returns the catalogue and a diff.",
+        |svc: Arc<Service>, p: RefreshParams| async move {
+            let ctx = svc.context(p.options.as_ref(), p.api_key.as_deref());
+            let before = svc.last_served(&ctx);
+            let mut warnings = Vec::new();
+            svc.refresh_models_dev(&ctx.opts, &mut warnings).await;
+            let view = svc.catalogue(&ctx, Freshness::Refresh).await;
+            let d = before.map(|b| diff(&b, &view.catalogue)).unwrap_or_else(|| Diff {
+                added: view.catalogue.models.iter().map(|m| m.id.clone()).collect(),
+                ..Diff::default()
+            });
+            let mut list = list_result(&view, &ctx.opts);
+            list.warnings.extend(warnings);
+            Ok(RefreshResult { list, diff: d })
+        },
+    );
+}

@@ -1,0 +1,59 @@
+//! `opencode.provider`: the complete `provider.omniroute` block for OpenCode's config hook.
+
+use std::sync::Arc;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::models::freshness;
+use super::Api;
+use crate::catalog::model::Source;
+use crate::catalog::opencode::{provider_block, ProviderBlock};
+use crate::options::OptionsInput;
+use crate::service::{rfc3339, Service};
+
+/// `opencode.provider` params.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ProviderParams {
+    /// As in `models.list` (a host starting up passes false: answer from cache at once).
+    pub refresh: Option<bool>,
+    /// Options (the user's `provider.omniroute.options`).
+    #[schemars(with = "Option<OptionsInput>")]
+    pub options: Option<Value>,
+    /// A key for this call.
+    pub api_key: Option<String>,
+}
+
+/// `opencode.provider` result.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProviderResult {
+    /// The `provider.omniroute` block.
+    pub provider: ProviderBlock,
+    /// Where the models came from.
+    pub source: Source,
+    /// When the gateway data was fetched.
+    pub fetched_at: Option<String>,
+    /// Warnings.
+    pub warnings: Vec<String>,
+}
+
+/// Registers `opencode.provider`.
+pub fn register(api: &mut Api) {
+    api.method(
+        "opencode.provider",
+        "The complete provider.omniroute block for OpenCode: npm package, options and every chat model with both limits set.",
+        |svc: Arc<Service>, p: ProviderParams| async move {
+            let ctx = svc.context(p.options.as_ref(), p.api_key.as_deref());
+            let view = svc.catalogue(&ctx, freshness(p.refresh, &ctx.opts)).await;
+            Ok(ProviderResult {
+                provider: provider_block(&view.catalogue.models, &ctx.opts),
+                source: view.source,
+                fetched_at: view.fetched_at.map(rfc3339),
+                warnings: view.warnings,
+            })
+        },
+    );
+}

@@ -1,0 +1,161 @@
+//! One bounded HTTP GET: total timeout, body size limit, no `Authorization` header unless a key
+//! is given, and no key on redirects to another host (reqwest drops sensitive headers when a
+//! redirect changes host). Shared by the gateway and models.dev clients.
+
+use std::time::Duration;
+
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+
+/// Largest body accepted from the gateway or models.dev.
+pub const MAX_BODY: usize = 64 * 1024 * 1024;
+
+/// A response that arrived in full.
+#[derive(Debug)]
+pub struct HttpResponse {
+    /// HTTP status.
+    pub status: u16,
+    /// `Content-Type`, if any.
+    pub content_type: Option<String>,
+    /// The whole body.
+    pub body: Vec<u8>,
+}
+
+impl HttpResponse {
+    /// The body parsed as JSON, or a short description of why not.
+    pub fn json(&self) -> Result<serde_json::Value, String> {
+        serde_json::from_slice(&self.body).map_err(|e| {
+            let snippet: String = String::from_utf8_lossy(&self.body[..self.body.len().min(60)])
+                .chars()
+                .filter(|c| !c.is_control())
+                .collect();
+            format!(
+                "not JSON ({e}; content-type {}; starts with {snippet:?})",
+                self.content_type.as_deref().unwrap_or("none")
+            )
+        })
+    }
+}
+
+/// Why a GET produced no response.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    /// Connection refused, DNS, TLS…
+    #[error("{0}")]
+    Unreachable(String),
+    /// No complete answer within the timeout.
+    #[error("no answer within {0:?}")]
+    Timeout(Duration),
+    /// The body exceeded the size limit.
+    #[error("the response is larger than the {0}-byte limit")]
+    TooLarge(usize),
+    /// The connection broke while reading the body.
+    #[error("the response body could not be read: {0}")]
+    Body(String),
+}
+
+/// A shared HTTP client (connection pool).
+#[derive(Clone)]
+pub struct Http {
+    client: reqwest::Client,
+}
+
+impl Http {
+    /// A client with rustls, gzip, at most 5 redirects.
+    pub fn new() -> Http {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::limited(5))
+            .connect_timeout(Duration::from_secs(10))
+            .user_agent(concat!("omniroute-rpc/", env!("CARGO_PKG_VERSION")))
+            .tcp_nodelay(true)
+            .build()
+            .unwrap_or_else(|_| reqwest::Client::new());
+        Http { client }
+    }
+
+    /// GETs `url` within `timeout`, reading at most `max_body` bytes.
+    pub async fn get(
+        &self,
+        url: &str,
+        key: Option<&str>,
+        timeout: Duration,
+        max_body: usize,
+    ) -> Result<HttpResponse, FetchError> {
+        let work = async {
+            let mut req = self.client.get(url).header(ACCEPT, "application/json");
+            if let Some(k) = key.filter(|k| !k.is_empty()) {
+                req = req.header(AUTHORIZATION, format!("Bearer {k}"));
+            }
+            let mut resp = req.send().await.map_err(|e| classify(&e, timeout))?;
+            let status = resp.status().as_u16();
+            let content_type = resp
+                .headers()
+                .get(CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string);
+            if resp.content_length().is_some_and(|n| n > max_body as u64) {
+                return Err(FetchError::TooLarge(max_body));
+            }
+            let mut body = Vec::new();
+            while let Some(chunk) = resp
+                .chunk()
+                .await
+                .map_err(|e| match classify(&e, timeout) {
+                    FetchError::Unreachable(r) => FetchError::Body(r),
+                    other => other,
+                })?
+            {
+                if body.len() + chunk.len() > max_body {
+                    return Err(FetchError::TooLarge(max_body));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(HttpResponse {
+                status,
+                content_type,
+                body,
+            })
+        };
+        match tokio::time::timeout(timeout, work).await {
+            Ok(r) => r,
+            Err(_) => Err(FetchError::Timeout(timeout)),
+        }
+    }
+}
+
+impl Default for Http {
+    fn default() -> Self {
+        Http::new()
+    }
+}
+
+fn classify(e: &reqwest::Error, timeout: Duration) -> FetchError {
+    if e.is_timeout() {
+        return FetchError::Timeout(timeout);
+    }
+    // The URL is reported by the caller; strip it from reqwest's text to keep messages short.
+    let mut reason = e.without_url_ref().to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        reason = format!("{reason}: {s}");
+        source = s.source();
+    }
+    FetchError::Unreachable(reason)
+}
+
+trait WithoutUrl {
+    fn without_url_ref(&self) -> String;
+}
+
+impl WithoutUrl for reqwest::Error {
+    fn without_url_ref(&self) -> String {
+        if self.is_connect() {
+            "connection failed".into()
+        } else if self.is_redirect() {
+            "too many redirects".into()
+        } else if self.is_decode() {
+            "response could not be decoded".into()
+        } else {
+            "request failed".into()
+        }
+    }
+}

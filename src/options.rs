@@ -1,0 +1,412 @@
+//! Host options: the old plugin's `provider.omniroute.options` (same names, same defaults) plus
+//! a few new ones. Parsing is lenient by design: an invalid value never fails a call; the
+//! default is used and a warning names the option.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use reqwest::Url;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::catalog::overrides::{parse_overrides, OverrideRule};
+
+/// The default gateway address (the OmniRoute default port).
+pub const DEFAULT_BASE_URL: &str = "http://localhost:20128/v1";
+/// The default models.dev catalogue address.
+pub const DEFAULT_MODELS_DEV_URL: &str = "https://models.dev/api.json";
+
+/// Which OpenAI API the host should talk to the gateway with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ApiMode {
+    /// `/chat/completions` (`@ai-sdk/openai-compatible`).
+    #[default]
+    Chat,
+    /// `/responses` (`@ai-sdk/openai`).
+    Responses,
+}
+
+/// Options as a host writes them (the JSON shape documented in the schema). Every field is
+/// optional; the service reads them leniently (see [`Options::parse`]).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OptionsInput {
+    /// Gateway base URL, http(s). Default `http://localhost:20128/v1` (or `OMNIROUTE_BASE_URL`).
+    /// A trailing slash is fine; a URL with no path gets `/v1`.
+    #[serde(rename = "baseURL")]
+    pub base_url: Option<String>,
+    /// `chat` (default) or `responses`.
+    pub api_mode: Option<ApiMode>,
+    /// How long a fetched model list is fresh, in ms (default 300000).
+    pub model_cache_ttl: Option<u64>,
+    /// Without an explicit `refresh`, whether `models.list` waits for a fresh list (default true).
+    pub refresh_on_list: Option<bool>,
+    /// models.dev enrichment settings.
+    pub models_dev: Option<ModelsDevInput>,
+    /// Per-model overrides: an object keyed by model id, or an array of blocks with `match`
+    /// (a literal id or `{"regex": "...", "flags": "i"}`) and optional `addIfMissing`.
+    pub model_metadata: Option<Value>,
+    /// Timeout of one gateway HTTP request in ms (default 30000).
+    pub request_timeout_ms: Option<u64>,
+    /// Directory for the disk snapshot and the models.dev copy (default `$XDG_CACHE_HOME/omniroute-rpc`).
+    pub cache_dir: Option<String>,
+    /// Never touch the network: answer from memory and disk only (default false).
+    pub offline: Option<bool>,
+}
+
+/// The `modelsDev` block.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelsDevInput {
+    /// Use models.dev to fill missing metadata (default true).
+    pub enabled: Option<bool>,
+    /// Catalogue URL (default `https://models.dev/api.json`).
+    pub url: Option<String>,
+    /// Download timeout in ms (default 5000).
+    pub timeout_ms: Option<u64>,
+    /// How long a downloaded catalogue is fresh, in ms (default 86400000).
+    pub cache_ttl: Option<u64>,
+    /// Gateway prefix → models.dev provider id; entries win over the built-in table.
+    pub provider_aliases: Option<BTreeMap<String, String>>,
+}
+
+/// models.dev settings after validation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelsDevOptions {
+    /// Enrichment on or off.
+    pub enabled: bool,
+    /// Where the catalogue is downloaded from.
+    pub url: String,
+    /// Download timeout.
+    pub timeout: Duration,
+    /// Freshness of a downloaded copy.
+    pub cache_ttl: Duration,
+    /// User alias table (keys lowercased).
+    pub provider_aliases: BTreeMap<String, String>,
+}
+
+/// Validated options in effect for one call.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Normalised base URL without a trailing slash, e.g. `http://localhost:20128/v1`.
+    pub base_url: String,
+    /// API mode for host views.
+    pub api_mode: ApiMode,
+    /// Model list freshness.
+    pub model_cache_ttl: Duration,
+    /// See [`OptionsInput::refresh_on_list`].
+    pub refresh_on_list: bool,
+    /// models.dev settings.
+    pub models_dev: ModelsDevOptions,
+    /// Parsed override rules, in order.
+    pub overrides: Vec<OverrideRule>,
+    /// A stable text of the raw overrides, to key memoised catalogues.
+    pub overrides_fingerprint: String,
+    /// Gateway request timeout.
+    pub request_timeout: Duration,
+    /// Cache directory.
+    pub cache_dir: PathBuf,
+    /// No network at all.
+    pub offline: bool,
+}
+
+/// Largest accepted duration, to keep arithmetic safe (about 10 years).
+const MAX_MS: u64 = 315_360_000_000;
+
+impl Options {
+    /// Reads options from layered JSON objects (later layers win, `modelsDev` merged key by
+    /// key). Returns the options and one warning per invalid value.
+    pub fn parse(layers: &[&Value]) -> (Options, Vec<String>) {
+        let merged = merge_layers(layers);
+        let mut w = Vec::new();
+        let get = |k: &str| merged.get(k).filter(|v| !v.is_null());
+
+        let env_base = std::env::var("OMNIROUTE_BASE_URL")
+            .ok()
+            .filter(|s| !s.is_empty());
+        let base_url = match get("baseURL").or_else(|| get("baseUrl")) {
+            Some(Value::String(s)) => normalise_base_url(s).unwrap_or_else(|why| {
+                w.push(format!("option `baseURL`: {why}; using the default"));
+                default_base_url(env_base.as_deref())
+            }),
+            Some(_) => {
+                w.push("option `baseURL` must be a string; using the default".into());
+                default_base_url(env_base.as_deref())
+            }
+            None => default_base_url(env_base.as_deref()),
+        };
+        let api_mode = match get("apiMode") {
+            Some(Value::String(s)) if s == "chat" => ApiMode::Chat,
+            Some(Value::String(s)) if s == "responses" => ApiMode::Responses,
+            Some(other) => {
+                w.push(format!(
+                    "option `apiMode` must be \"chat\" or \"responses\", got {other}; using \"chat\""
+                ));
+                ApiMode::Chat
+            }
+            None => ApiMode::Chat,
+        };
+        let model_cache_ttl = ms(get("modelCacheTtl"), "modelCacheTtl", 300_000, &mut w);
+        let refresh_on_list = boolean(get("refreshOnList"), "refreshOnList", true, &mut w);
+        let request_timeout = ms(get("requestTimeoutMs"), "requestTimeoutMs", 30_000, &mut w);
+        let offline = boolean(get("offline"), "offline", false, &mut w);
+        let cache_dir = match get("cacheDir") {
+            Some(Value::String(s)) if !s.is_empty() => PathBuf::from(s),
+            Some(_) => {
+                w.push("option `cacheDir` must be a non-empty string; using the default".into());
+                default_cache_dir()
+            }
+            None => default_cache_dir(),
+        };
+
+        let md = match get("modelsDev") {
+            Some(Value::Object(m)) => m.clone(),
+            Some(_) => {
+                w.push("option `modelsDev` must be an object; using the defaults".into());
+                Map::new()
+            }
+            None => Map::new(),
+        };
+        let mget = |k: &str| md.get(k).filter(|v| !v.is_null());
+        let md_url = match mget("url") {
+            Some(Value::String(s)) => match Url::parse(s) {
+                Ok(u) if matches!(u.scheme(), "http" | "https") => s.clone(),
+                _ => {
+                    w.push(format!(
+                        "option `modelsDev.url` must be an http(s) URL, got {s:?}; using the default"
+                    ));
+                    DEFAULT_MODELS_DEV_URL.into()
+                }
+            },
+            Some(_) => {
+                w.push("option `modelsDev.url` must be a string; using the default".into());
+                DEFAULT_MODELS_DEV_URL.into()
+            }
+            None => DEFAULT_MODELS_DEV_URL.into(),
+        };
+        let mut provider_aliases = BTreeMap::new();
+        match mget("providerAliases") {
+            Some(Value::Object(m)) => {
+                for (k, v) in m {
+                    match v {
+                        Value::String(p) if !p.trim().is_empty() => {
+                            provider_aliases.insert(k.to_ascii_lowercase(), p.trim().to_string());
+                        }
+                        _ => w.push(format!(
+                            "option `modelsDev.providerAliases.{k}` must be a provider id string; ignored"
+                        )),
+                    }
+                }
+            }
+            Some(_) => {
+                w.push("option `modelsDev.providerAliases` must be an object; ignored".into())
+            }
+            None => {}
+        }
+        let models_dev = ModelsDevOptions {
+            enabled: boolean(mget("enabled"), "modelsDev.enabled", true, &mut w),
+            url: md_url,
+            timeout: ms(mget("timeoutMs"), "modelsDev.timeoutMs", 5_000, &mut w),
+            cache_ttl: ms(mget("cacheTtl"), "modelsDev.cacheTtl", 86_400_000, &mut w),
+            provider_aliases,
+        };
+
+        let (overrides, overrides_fingerprint) = match get("modelMetadata") {
+            Some(v) => {
+                let (rules, warnings) = parse_overrides(v);
+                w.extend(warnings);
+                (rules, v.to_string())
+            }
+            None => (Vec::new(), String::new()),
+        };
+
+        (
+            Options {
+                base_url,
+                api_mode,
+                model_cache_ttl,
+                refresh_on_list,
+                models_dev,
+                overrides,
+                overrides_fingerprint,
+                request_timeout,
+                cache_dir,
+                offline,
+            },
+            w,
+        )
+    }
+
+    /// `scheme://host[:port]` of the base URL, for the management API (`/api/combos`).
+    pub fn origin(&self) -> String {
+        match Url::parse(&self.base_url) {
+            Ok(u) => u.origin().ascii_serialization(),
+            Err(_) => self.base_url.clone(),
+        }
+    }
+
+    /// `{baseURL}/{path}` with exactly one slash between them.
+    pub fn endpoint(&self, path: &str) -> String {
+        format!("{}/{}", self.base_url, path.trim_start_matches('/'))
+    }
+}
+
+fn merge_layers(layers: &[&Value]) -> Map<String, Value> {
+    let mut merged = Map::new();
+    for layer in layers {
+        let Value::Object(obj) = layer else { continue };
+        for (k, v) in obj {
+            match (merged.get_mut(k), v) {
+                (Some(Value::Object(old)), Value::Object(new)) if k == "modelsDev" => {
+                    for (nk, nv) in new {
+                        old.insert(nk.clone(), nv.clone());
+                    }
+                }
+                _ => {
+                    merged.insert(k.clone(), v.clone());
+                }
+            }
+        }
+    }
+    merged
+}
+
+fn default_base_url(env: Option<&str>) -> String {
+    env.and_then(|e| normalise_base_url(e).ok())
+        .unwrap_or_else(|| DEFAULT_BASE_URL.to_string())
+}
+
+/// Validates and normalises a gateway URL: http(s) only, no trailing slash, `/v1` when the
+/// URL has no path at all (fixes the old plugin's plain concatenation).
+pub fn normalise_base_url(raw: &str) -> Result<String, String> {
+    let trimmed = raw.trim();
+    let url = Url::parse(trimmed).map_err(|e| format!("{trimmed:?} is not a URL ({e})"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!("{trimmed:?} must use http or https"));
+    }
+    if url.host_str().is_none() {
+        return Err(format!("{trimmed:?} has no host"));
+    }
+    let mut out = url.to_string();
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(format!("{trimmed:?} must not have a query or fragment"));
+    }
+    while out.ends_with('/') {
+        out.pop();
+    }
+    if url.path() == "/" || url.path().is_empty() {
+        out.push_str("/v1");
+    }
+    Ok(out)
+}
+
+fn ms(v: Option<&Value>, name: &str, default: u64, w: &mut Vec<String>) -> Duration {
+    match v {
+        None => Duration::from_millis(default),
+        Some(Value::Number(n)) => match n.as_f64() {
+            Some(x) if x > 0.0 && x <= MAX_MS as f64 => Duration::from_millis(x as u64),
+            _ => {
+                w.push(format!(
+                    "option `{name}` must be a positive number of milliseconds up to {MAX_MS}, got {n}; using {default}"
+                ));
+                Duration::from_millis(default)
+            }
+        },
+        Some(other) => {
+            w.push(format!(
+                "option `{name}` must be a number of milliseconds, got {other}; using {default}"
+            ));
+            Duration::from_millis(default)
+        }
+    }
+}
+
+fn boolean(v: Option<&Value>, name: &str, default: bool, w: &mut Vec<String>) -> bool {
+    match v {
+        None => default,
+        Some(Value::Bool(b)) => *b,
+        Some(other) => {
+            w.push(format!(
+                "option `{name}` must be true or false, got {other}; using {default}"
+            ));
+            default
+        }
+    }
+}
+
+/// `$XDG_CACHE_HOME/omniroute-rpc`, else `$HOME/.cache/omniroute-rpc`.
+pub fn default_cache_dir() -> PathBuf {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir);
+    base.join("omniroute-rpc")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn base_url_normalisation() {
+        assert_eq!(
+            normalise_base_url("http://h:20128/v1/").unwrap(),
+            "http://h:20128/v1"
+        );
+        assert_eq!(
+            normalise_base_url("http://h:20128/v1").unwrap(),
+            "http://h:20128/v1"
+        );
+        assert_eq!(
+            normalise_base_url("http://h:20128").unwrap(),
+            "http://h:20128/v1"
+        );
+        assert_eq!(
+            normalise_base_url("https://h/api/v1//").unwrap(),
+            "https://h/api/v1"
+        );
+        assert!(normalise_base_url("file:///etc/passwd").is_err());
+        assert!(normalise_base_url("nope").is_err());
+    }
+
+    #[test]
+    fn invalid_values_fall_back_with_warnings() {
+        let v = json!({"baseURL": "ftp://x", "apiMode": "grpc", "modelCacheTtl": -5,
+            "refreshOnList": "yes", "modelsDev": {"timeoutMs": 1e300, "url": "file:///x"}});
+        let (o, w) = Options::parse(&[&v]);
+        assert_eq!(o.api_mode, ApiMode::Chat);
+        assert_eq!(o.model_cache_ttl, Duration::from_millis(300_000));
+        assert!(o.refresh_on_list);
+        assert_eq!(o.models_dev.timeout, Duration::from_millis(5000));
+        assert_eq!(o.models_dev.url, DEFAULT_MODELS_DEV_URL);
+        for name in [
+            "baseURL",
+            "apiMode",
+            "modelCacheTtl",
+            "refreshOnList",
+            "modelsDev.timeoutMs",
+            "modelsDev.url",
+        ] {
+            assert!(
+                w.iter().any(|x| x.contains(&format!("`{name}`"))),
+                "{name}: {w:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn layers_merge_models_dev_per_key() {
+        let a = json!({"modelsDev": {"enabled": false, "timeoutMs": 10}, "apiMode": "responses"});
+        let b = json!({"modelsDev": {"timeoutMs": 20}});
+        let (o, w) = Options::parse(&[&a, &b]);
+        assert!(w.is_empty());
+        assert!(!o.models_dev.enabled);
+        assert_eq!(o.models_dev.timeout, Duration::from_millis(20));
+        assert_eq!(o.api_mode, ApiMode::Responses);
+    }
+}

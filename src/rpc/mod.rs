@@ -1,0 +1,6 @@
+//! The JSON-RPC transport: framing, envelopes, the server loop and dispatch into jsonrpsee.
+
+pub mod dispatch;
+pub mod framing;
+pub mod message;
+pub mod server;

@@ -1,0 +1,5 @@
+//! Persistent state: OpenCode's credentials file and the disk cache, both written atomically.
+
+pub mod atomic;
+pub mod credentials;
+pub mod disk;
