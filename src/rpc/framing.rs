@@ -98,8 +98,8 @@ impl<R: BufRead> FrameReader<R> {
             }
             let first = buf[blanks];
             self.inner.consume(blanks);
-            // JSON texts start with `{` or `[`; anything that looks like a header name is LSP.
-            let framing = if first.is_ascii_alphabetic() {
+            // LSP headers start with `Content-`; no JSON text starts with a `c`.
+            let framing = if first.eq_ignore_ascii_case(&b'c') {
                 Framing::Lsp
             } else {
                 Framing::Ndjson
