@@ -15,7 +15,7 @@ use crate::store::credentials;
 /// `auth.connect` params.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ConnectParams {
+pub struct AuthConnectParams {
     /// The OmniRoute API key (any format: dashboard keys look like `sk-…`, fixed server keys need not).
     pub api_key: String,
     /// Gateway to check it against (else the options' `baseURL`).
@@ -32,7 +32,7 @@ pub struct ConnectParams {
 /// `auth.connect` result.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct ConnectResult {
+pub struct AuthConnectResult {
     /// `sk-…4d79`.
     pub key_hint: String,
     /// The gateway that accepted the key.
@@ -52,7 +52,7 @@ pub struct ConnectResult {
 /// `auth.status` params.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct StatusParams {
+pub struct AuthStatusParams {
     /// Options for this call.
     #[schemars(with = "Option<OptionsInput>")]
     pub options: Option<Value>,
@@ -61,7 +61,7 @@ pub struct StatusParams {
 /// `auth.status` result.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct StatusResult {
+pub struct AuthStatusResult {
     /// Where the key in use comes from.
     pub source: KeySource,
     /// Hint of that key.
@@ -79,7 +79,7 @@ pub struct StatusResult {
 /// `auth.disconnect` result.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct DisconnectResult {
+pub struct AuthDisconnectResult {
     /// Whether an `omniroute` entry was removed.
     pub removed: bool,
     /// The credentials file.
@@ -91,7 +91,7 @@ pub fn register(api: &mut Api) {
     api.method(
         "auth.connect",
         "Checks an API key against the gateway, then stores it in OpenCode's credentials file (merging, atomic, 0600).",
-        |svc, p: ConnectParams| async move {
+        |svc, p: AuthConnectParams| async move {
             let key = p.api_key.trim().to_string();
             if key.is_empty() {
                 return Err(ServiceError::InvalidParams("`apiKey` is empty".into()));
@@ -108,7 +108,7 @@ pub fn register(api: &mut Api) {
                 None
             };
             svc.set_session_key(Some(key.clone()));
-            Ok(ConnectResult {
+            Ok(AuthConnectResult {
                 key_hint: key_hint(&key),
                 base_url: ctx.opts.base_url.clone(),
                 model_count,
@@ -121,9 +121,9 @@ pub fn register(api: &mut Api) {
     api.method(
         "auth.status",
         "Where the key in use comes from (session, credentials file, OMNIROUTE_API_KEY) and its hint.",
-        |svc, p: StatusParams| async move {
+        |svc, p: AuthStatusParams| async move {
             let ctx = svc.context(p.options.as_ref(), None);
-            Ok(StatusResult {
+            Ok(AuthStatusResult {
                 source: ctx.key_source,
                 key_hint: ctx.key.as_deref().map(key_hint),
                 auth_file: credentials::auth_file_path().display().to_string(),
@@ -138,7 +138,7 @@ pub fn register(api: &mut Api) {
         |svc, _: NoParams| async move {
             svc.set_session_key(None);
             let (removed, path) = credentials::remove_key()?;
-            Ok(DisconnectResult {
+            Ok(AuthDisconnectResult {
                 removed,
                 auth_file: path.display().to_string(),
             })

@@ -13,7 +13,7 @@ use crate::service::Service;
 /// What to clear.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub enum Scope {
+pub enum CacheScope {
     /// The gateway's model lists (memory and disk snapshots).
     Models,
     /// Combo definitions; they are fetched with the model list, so the lists go too.
@@ -28,9 +28,9 @@ pub enum Scope {
 /// `cache.clear` params.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ClearParams {
+pub struct CacheClearParams {
     /// What to clear (default `all`).
-    pub scope: Option<Scope>,
+    pub scope: Option<CacheScope>,
     /// Options (for `cacheDir`).
     #[schemars(with = "Option<OptionsInput>")]
     pub options: Option<Value>,
@@ -39,9 +39,9 @@ pub struct ClearParams {
 /// `cache.clear` result.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct ClearResult {
+pub struct CacheClearResult {
     /// The scopes cleared.
-    pub cleared: Vec<Scope>,
+    pub cleared: Vec<CacheScope>,
     /// Cache files removed from disk.
     pub files_removed: usize,
 }
@@ -51,17 +51,17 @@ pub fn register(api: &mut Api) {
     api.method(
         "cache.clear",
         "Clears cached model lists, combo definitions and/or the models.dev copy, in memory and on disk.",
-        |svc: Arc<Service>, p: ClearParams| async move {
+        |svc: Arc<Service>, p: CacheClearParams| async move {
             let ctx = svc.context(p.options.as_ref(), None);
             let scope = p.scope.unwrap_or_default();
             let (models, dev, cleared) = match scope {
-                Scope::Models => (true, false, vec![Scope::Models]),
-                Scope::Combos => (true, false, vec![Scope::Combos, Scope::Models]),
-                Scope::ModelsDev => (false, true, vec![Scope::ModelsDev]),
-                Scope::All => (true, true, vec![Scope::Models, Scope::Combos, Scope::ModelsDev]),
+                CacheScope::Models => (true, false, vec![CacheScope::Models]),
+                CacheScope::Combos => (true, false, vec![CacheScope::Combos, CacheScope::Models]),
+                CacheScope::ModelsDev => (false, true, vec![CacheScope::ModelsDev]),
+                CacheScope::All => (true, true, vec![CacheScope::Models, CacheScope::Combos, CacheScope::ModelsDev]),
             };
             let files_removed = svc.clear_cache(&ctx, models, dev);
-            Ok(ClearResult {
+            Ok(CacheClearResult {
                 cleared,
                 files_removed,
             })

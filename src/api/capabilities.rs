@@ -18,7 +18,7 @@ use crate::service::Service;
 /// `capabilities.compute` params: `model` (a combo or a model id) or `models` (a list).
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ComputeParams {
+pub struct CapabilitiesParams {
     /// One id: a combo is expanded to its members.
     pub model: Option<String>,
     /// Several ids (combos among them are expanded).
@@ -35,7 +35,7 @@ pub struct ComputeParams {
 /// `capabilities.compute` result.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct ComputeResult {
+pub struct CapabilitiesResult {
     /// The capabilities.
     #[serde(flatten)]
     pub capabilities: Capabilities,
@@ -50,7 +50,7 @@ pub fn register(api: &mut Api) {
     api.method(
         "capabilities.compute",
         "Lowest common capabilities (min limits, flags true only if all known members have them, price range) of a combo or a list of ids.",
-        |svc: Arc<Service>, p: ComputeParams| async move {
+        |svc: Arc<Service>, p: CapabilitiesParams| async move {
             let ids: Vec<String> = match (p.model, p.models) {
                 (Some(m), None) => vec![m],
                 (None, Some(list)) if !list.is_empty() => list,
@@ -72,7 +72,7 @@ pub fn register(api: &mut Api) {
             let (capabilities, notes) = view.catalogue.capabilities_of(&ids);
             let mut warnings = view.warnings.clone();
             warnings.extend(notes);
-            Ok(ComputeResult {
+            Ok(CapabilitiesResult {
                 capabilities,
                 source: view.source,
                 warnings,

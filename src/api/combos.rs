@@ -18,7 +18,7 @@ use crate::service::{rfc3339, Service};
 /// `combos.resolve` params.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ResolveParams {
+pub struct CombosResolveParams {
     /// The combo's name (its model id).
     pub name: String,
     /// As in `models.list`; absent = `refreshOnList` decides.
@@ -33,7 +33,7 @@ pub struct ResolveParams {
 /// `combos.resolve` result.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct ResolveResult {
+pub struct CombosResolveResult {
     /// The combo.
     pub name: String,
     /// Whether its definition was found (false: the gateway lists it but its members could not
@@ -55,7 +55,7 @@ pub fn register(api: &mut Api) {
     api.method(
         "combos.resolve",
         "A combo's members (recursively, cycle-safe), each resolved to its metadata or listed as unresolved with the reason.",
-        |svc: Arc<Service>, p: ResolveParams| async move {
+        |svc: Arc<Service>, p: CombosResolveParams| async move {
             let ctx = svc.context(p.options.as_ref(), p.api_key.as_deref());
             let view = svc.catalogue(&ctx, freshness(p.refresh, &ctx.opts)).await;
             let cat = &view.catalogue;
@@ -82,7 +82,7 @@ pub fn register(api: &mut Api) {
                     p.name
                 ));
             }
-            Ok(ResolveResult {
+            Ok(CombosResolveResult {
                 name: p.name,
                 found: resolution.is_some(),
                 resolution,

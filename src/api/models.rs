@@ -14,7 +14,7 @@ use crate::service::{diff, rfc3339, CatalogView, Diff, Freshness, Service};
 /// `models.list` params.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ListParams {
+pub struct ModelsListParams {
     /// true: wait for a fresh list; false: answer from memory/disk at once (refreshing in the
     /// background when older than `modelCacheTtl`); absent: `refreshOnList` decides.
     pub refresh: Option<bool>,
@@ -28,7 +28,7 @@ pub struct ListParams {
 /// `models.refresh` params.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct RefreshParams {
+pub struct ModelsRefreshParams {
     /// Options for this call.
     #[schemars(with = "Option<OptionsInput>")]
     pub options: Option<Value>,
@@ -39,7 +39,7 @@ pub struct RefreshParams {
 /// `models.list` result.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct ListResult {
+pub struct ModelsListResult {
     /// The models.
     pub models: Raw<Vec<Model>>,
     /// How many.
@@ -58,10 +58,10 @@ pub struct ListResult {
 /// `models.refresh` result.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct RefreshResult {
+pub struct ModelsRefreshResult {
     /// The new catalogue.
     #[serde(flatten)]
-    pub list: ListResult,
+    pub list: ModelsListResult,
     /// What changed since the catalogue this session saw last.
     pub diff: Diff,
 }
@@ -77,8 +77,8 @@ pub fn freshness(refresh: Option<bool>, opts: &Options) -> Freshness {
 }
 
 /// The result shape for a catalogue view.
-pub fn list_result(view: &CatalogView, opts: &Options) -> ListResult {
-    ListResult {
+pub fn list_result(view: &CatalogView, opts: &Options) -> ModelsListResult {
+    ModelsListResult {
         models: Raw::new(view.catalogue.models_json()),
         count: view.catalogue.models.len(),
         source: view.source,
@@ -93,7 +93,7 @@ pub fn register(api: &mut Api) {
     api.method(
         "models.list",
         "The enriched model catalogue with source, fetchedAt and warnings.",
-        |svc: Arc<Service>, p: ListParams| async move {
+        |svc: Arc<Service>, p: ModelsListParams| async move {
             let ctx = svc.context(p.options.as_ref(), p.api_key.as_deref());
             let view = svc.catalogue(&ctx, freshness(p.refresh, &ctx.opts)).await;
             Ok(list_result(&view, &ctx.opts))
@@ -102,7 +102,7 @@ pub fn register(api: &mut Api) {
     api.method(
         "models.refresh",
         "Refetches the gateway's models and combos and models.dev; returns the catalogue and a diff.",
-        |svc: Arc<Service>, p: RefreshParams| async move {
+        |svc: Arc<Service>, p: ModelsRefreshParams| async move {
             let ctx = svc.context(p.options.as_ref(), p.api_key.as_deref());
             let before = svc.last_served(&ctx);
             let mut warnings = Vec::new();
@@ -114,7 +114,7 @@ pub fn register(api: &mut Api) {
             });
             let mut list = list_result(&view, &ctx.opts);
             list.warnings.extend(warnings);
-            Ok(RefreshResult { list, diff: d })
+            Ok(ModelsRefreshResult { list, diff: d })
         },
     );
 }

@@ -16,7 +16,7 @@ use crate::service::{rfc3339, Service};
 /// `opencode.provider` params.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ProviderParams {
+pub struct OpencodeProviderParams {
     /// As in `models.list` (a host starting up passes false: answer from cache at once).
     pub refresh: Option<bool>,
     /// Options (the user's `provider.omniroute.options`).
@@ -29,7 +29,7 @@ pub struct ProviderParams {
 /// `opencode.provider` result.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct ProviderResult {
+pub struct OpencodeProviderResult {
     /// The `provider.omniroute` block.
     pub provider: ProviderBlock,
     /// Where the models came from.
@@ -45,10 +45,10 @@ pub fn register(api: &mut Api) {
     api.method(
         "opencode.provider",
         "The complete provider.omniroute block for OpenCode: npm package, options and every chat model with both limits set.",
-        |svc: Arc<Service>, p: ProviderParams| async move {
+        |svc: Arc<Service>, p: OpencodeProviderParams| async move {
             let ctx = svc.context(p.options.as_ref(), p.api_key.as_deref());
             let view = svc.catalogue(&ctx, freshness(p.refresh, &ctx.opts)).await;
-            Ok(ProviderResult {
+            Ok(OpencodeProviderResult {
                 provider: provider_block(&view.catalogue.models, &ctx.opts),
                 source: view.source,
                 fetched_at: view.fetched_at.map(rfc3339),

@@ -1,0 +1,451 @@
+-- omniroute.nvim: the OmniRoute model catalogue in Neovim, through the omniroute-rpc service.
+--
+--   require('omniroute').setup{
+--     -- options of the OpenCode plugin (provider.omniroute.options), passed to the service
+--     baseURL = 'http://localhost:20128/v1', apiMode = 'chat', modelCacheTtl = 300000,
+--     refreshOnList = true, modelsDev = { enabled = true }, modelMetadata = { ... },
+--     -- editor-side options
+--     cmd = 'omniroute-rpc',          -- or { '/path/omniroute-rpc', ... }; default $OMNIROUTE_RPC_BIN or PATH
+--     env = { OMNIROUTE_LOG = 'warn' },
+--     on_select = function(model) end, -- :OmniRouteModels choice; default: yank the id
+--     register = '"',                  -- register for the yank
+--     persist = true,                  -- :OmniRouteConnect stores the key (auth.json)
+--     notify_changes = true,           -- tell about background catalogue changes
+--   }
+local rpc = require('omniroute.rpc')
+local fmt = require('omniroute.format')
+
+local M = {}
+
+M.version = '0.1.0'
+
+-- keys of setup{} that belong to the editor side; every other key is a service option
+local EDITOR_KEYS = {
+  cmd = true,
+  env = true,
+  on_select = true,
+  register = true,
+  persist = true,
+  notify_changes = true,
+  options = true,
+}
+
+local defaults = {
+  cmd = nil,
+  env = nil,
+  on_select = nil,
+  register = '"',
+  persist = true,
+  notify_changes = true,
+}
+
+M.config = vim.deepcopy(defaults)
+M.config.options = {}
+
+M.service = nil -- the rpc.Service, created on first use
+M.last_models = nil -- last models.list / models.refresh result (for completion)
+M.last_change = nil -- params of the last models/changed notification
+
+local function notify(msg, level)
+  vim.notify('OmniRoute: ' .. msg, level or vim.log.levels.INFO, { title = 'OmniRoute' })
+end
+M._notify = notify
+
+local HINTS = {
+  auth_rejected = 'run :OmniRouteConnect with a valid key',
+  gateway_unreachable = 'is OmniRoute running? check baseURL in setup{}',
+  gateway_timeout = 'the gateway did not answer in time (requestTimeoutMs)',
+  credentials_file = 'check the OpenCode auth.json file',
+}
+
+--- Shows an error answer of the service (or of the client side) as a clear message.
+function M.report_error(what, err)
+  local msg, kind
+  if type(err) == 'table' then
+    msg = err.message
+    if type(err.data) == 'table' then
+      kind = err.data.kind
+    end
+  end
+  msg = msg or tostring(err)
+  local text = string.format('%s failed: %s', what, msg)
+  if kind and kind ~= 'service_missing' then
+    text = text .. ' [' .. tostring(kind) .. ']'
+  end
+  if kind and HINTS[kind] then
+    text = text .. ' (' .. HINTS[kind] .. ')'
+  end
+  notify(text, vim.log.levels.ERROR)
+end
+
+local function report_warnings(list, where)
+  if type(list) ~= 'table' or #list == 0 then
+    return
+  end
+  local lines = {}
+  for _, w in ipairs(list) do
+    table.insert(lines, '  - ' .. tostring(w))
+  end
+  notify((where and (where .. ' warnings:\n') or 'warnings:\n') .. table.concat(lines, '\n'), vim.log.levels.WARN)
+end
+
+local function resolve_cmd(cmd)
+  if type(cmd) == 'string' and cmd ~= '' then
+    return { cmd }
+  end
+  if type(cmd) == 'table' and #cmd > 0 then
+    return vim.deepcopy(cmd)
+  end
+  local env = vim.env.OMNIROUTE_RPC_BIN
+  if env and env ~= '' then
+    return { env }
+  end
+  return { 'omniroute-rpc' }
+end
+
+local function on_notification(method, params)
+  if method == 'models/changed' then
+    M.last_change = params
+    M.last_models = nil
+    if M.config.notify_changes then
+      local diff = type(params) == 'table' and params.diff or nil
+      notify('model list changed in the background: ' .. fmt.diff(diff))
+    end
+    pcall(vim.cmd, 'doautocmd <nomodeline> User OmniRouteModelsChanged')
+  end
+end
+
+--- The service for the current config (started lazily by the first request).
+function M.get_service()
+  if M.service then
+    return M.service
+  end
+  local svc
+  svc = rpc.new({
+    cmd = resolve_cmd(M.config.cmd),
+    env = M.config.env,
+    options = M.config.options,
+    client_info = { name = 'omniroute.nvim', version = M.version },
+    on_notification = on_notification,
+    on_warnings = report_warnings,
+    on_unexpected_exit = function(code, signal)
+      notify(
+        string.format(
+          'omniroute-rpc exited unexpectedly (code %s, signal %s); its stderr is in %s',
+          tostring(code),
+          tostring(signal),
+          vim.lsp.get_log_path()
+        ),
+        vim.log.levels.ERROR
+      )
+      if M.service == svc then
+        M.service = nil
+      end
+    end,
+  })
+  M.service = svc
+  return svc
+end
+
+--- Low-level: any method of the service. cb(err, result) on the main loop.
+function M.request(method, params, cb)
+  return M.get_service():request(method, params, cb or function() end)
+end
+
+--- Low-level, blocking (vim.wait). Returns result, err.
+function M.request_sync(method, params, timeout_ms)
+  return M.get_service():request_sync(method, params, timeout_ms)
+end
+
+--- Stops the service cleanly (shutdown + exit). Blocking, ~1 s at most.
+function M.stop(timeout_ms)
+  local svc = M.service
+  M.service = nil
+  if svc then
+    return svc:stop(timeout_ms)
+  end
+  return true
+end
+
+function M.setup(opts)
+  opts = opts or {}
+  local config = vim.deepcopy(defaults)
+  local options = {}
+  if type(opts.options) == 'table' then -- an OpenCode provider.omniroute.options block, verbatim
+    options = vim.deepcopy(opts.options)
+  end
+  for k, v in pairs(opts) do
+    if EDITOR_KEYS[k] then
+      if k ~= 'options' then
+        config[k] = v
+      end
+    else
+      options[k] = v
+    end
+  end
+  config.options = options
+  -- functions are not deep-copied reliably in 0.7; keep the originals
+  config.on_select = opts.on_select
+  -- a running service keeps its options for the session: restart it with the new ones
+  if M.service then
+    M.stop(500)
+  end
+  M.config = config
+  M.last_models = nil
+  return M
+end
+
+-- :OmniRouteConnect ---------------------------------------------------------------------
+
+function M.connect(cb)
+  vim.ui.input({ prompt = 'OmniRoute API key: ' }, function(key)
+    if key == nil or vim.trim(key) == '' then
+      notify('connect cancelled: no key given', vim.log.levels.WARN)
+      return
+    end
+    local params = { apiKey = vim.trim(key), persist = M.config.persist ~= false }
+    if M.config.options.baseURL then
+      params.baseURL = M.config.options.baseURL
+    end
+    M.request('auth.connect', params, function(err, res)
+      if err then
+        M.report_error('connect', err)
+      else
+        M.last_models = nil
+        local where
+        if res.stored then
+          where = 'key saved to ' .. tostring(res.authFile)
+        else
+          where = 'key kept for this session only'
+        end
+        notify(
+          string.format(
+            'connected to %s with %s: %s models; %s',
+            tostring(res.baseURL),
+            tostring(res.keyHint),
+            tostring(res.modelCount),
+            where
+          )
+        )
+      end
+      if cb then
+        cb(err, res)
+      end
+    end)
+  end)
+end
+
+-- :OmniRouteModels ----------------------------------------------------------------------
+
+local function choose(model)
+  if M.config.on_select then
+    local ok, e = pcall(M.config.on_select, model)
+    if not ok then
+      notify('on_select failed: ' .. tostring(e), vim.log.levels.ERROR)
+    end
+    return
+  end
+  local reg = M.config.register or '"'
+  vim.fn.setreg(reg, model.id)
+  notify(string.format("yanked '%s' into register %s", model.id, reg))
+end
+
+--- Lists the models in a vim.ui.select picker. opts.refresh = true forces a fresh list.
+function M.models(opts, cb)
+  opts = opts or {}
+  local params = {}
+  if opts.refresh ~= nil then
+    params.refresh = opts.refresh
+  end
+  M.request('models.list', params, function(err, res)
+    if err then
+      M.report_error('models.list', err)
+      if cb then
+        cb(err)
+      end
+      return
+    end
+    M.last_models = res
+    report_warnings(res.warnings, 'models.list')
+    local models = res.models or {}
+    if #models == 0 then
+      notify('the gateway lists no models (source ' .. tostring(res.source) .. ')', vim.log.levels.WARN)
+      if cb then
+        cb(nil, nil)
+      end
+      return
+    end
+    local width = fmt.id_width(models)
+    vim.ui.select(models, {
+      prompt = string.format('OmniRoute models (%d, %s):', #models, tostring(res.source)),
+      kind = 'omniroute_model',
+      format_item = function(m)
+        return fmt.model_line(m, width)
+      end,
+    }, function(choice)
+      if choice then
+        choose(choice)
+      end
+      if cb then
+        cb(nil, choice)
+      end
+    end)
+  end)
+end
+
+-- :OmniRouteCombo -----------------------------------------------------------------------
+
+local function scratch_buffer(name, lines)
+  local bufname = 'omniroute://combo/' .. name
+  local buf
+  for _, b in ipairs(vim.api.nvim_list_bufs()) do
+    if vim.api.nvim_buf_is_valid(b) and vim.api.nvim_buf_get_name(b) == bufname then
+      buf = b
+    end
+  end
+  if not buf then
+    buf = vim.api.nvim_create_buf(false, true)
+    pcall(vim.api.nvim_buf_set_name, buf, bufname)
+  end
+  vim.bo[buf].buftype = 'nofile'
+  vim.bo[buf].bufhidden = 'wipe'
+  vim.bo[buf].swapfile = false
+  vim.bo[buf].modifiable = true
+  vim.api.nvim_buf_set_lines(buf, 0, -1, false, lines)
+  vim.bo[buf].modifiable = false
+  vim.bo[buf].filetype = 'omniroute'
+  local win
+  for _, w in ipairs(vim.api.nvim_list_wins()) do
+    if vim.api.nvim_win_get_buf(w) == buf then
+      win = w
+    end
+  end
+  if win then
+    vim.api.nvim_set_current_win(win)
+  else
+    vim.cmd('botright split')
+    vim.api.nvim_win_set_buf(0, buf)
+  end
+  return buf
+end
+
+function M.combo(name, cb)
+  if not name or vim.trim(name) == '' then
+    notify('usage: :OmniRouteCombo {name}', vim.log.levels.ERROR)
+    return
+  end
+  name = vim.trim(name)
+  M.request('combos.resolve', { name = name }, function(err, res)
+    if err then
+      M.report_error('combos.resolve', err)
+      if cb then
+        cb(err)
+      end
+      return
+    end
+    if not res.found then
+      notify(string.format("no combo named '%s' (source %s)", name, tostring(res.source)), vim.log.levels.ERROR)
+      if cb then
+        cb(nil, res)
+      end
+      return
+    end
+    local buf = scratch_buffer(name, fmt.combo_lines(res))
+    if cb then
+      cb(nil, res, buf)
+    end
+  end)
+end
+
+--- Completion of combo names, from the last model list (fetched once, cache only, if needed).
+function M.complete_combo(arglead)
+  local res = M.last_models
+  if not res then
+    local r = M.request_sync('models.list', { refresh = false }, 3000)
+    if r then
+      M.last_models = r
+      res = r
+    end
+  end
+  local out = {}
+  for _, m in ipairs(res and res.models or {}) do
+    if m.combo ~= nil and m.combo ~= vim.NIL and vim.startswith(m.id, arglead or '') then
+      table.insert(out, m.id)
+    end
+  end
+  table.sort(out)
+  return out
+end
+
+-- :OmniRouteRefresh ---------------------------------------------------------------------
+
+function M.refresh(cb)
+  M.request('models.refresh', {}, function(err, res)
+    if err then
+      M.report_error('models.refresh', err)
+    else
+      M.last_models = res
+      report_warnings(res.warnings, 'models.refresh')
+      notify(
+        string.format(
+          'refreshed: %d models (source %s); %s',
+          #(res.models or {}),
+          tostring(res.source),
+          fmt.diff(res.diff)
+        )
+      )
+    end
+    if cb then
+      cb(err, res)
+    end
+  end)
+end
+
+-- :OmniRouteClearCache ------------------------------------------------------------------
+
+function M.clear_cache(scope, cb)
+  local params = {}
+  if scope and scope ~= '' then
+    params.scope = scope
+  end
+  M.request('cache.clear', params, function(err, res)
+    if err then
+      M.report_error('cache.clear', err)
+    else
+      M.last_models = nil
+      local cleared = res and res.cleared or {}
+      notify('cache cleared: ' .. (#cleared > 0 and table.concat(cleared, ', ') or 'nothing'))
+    end
+    if cb then
+      cb(err, res)
+    end
+  end)
+end
+
+-- :OmniRouteStatus ----------------------------------------------------------------------
+
+function M.status(cb)
+  M.request('auth.status', {}, function(err, res)
+    if err then
+      M.report_error('auth.status', err)
+    else
+      local svc = M.service
+      local info = svc and svc.init_result and svc.init_result.serverInfo
+      notify(
+        string.format(
+          'gateway %s; key from %s%s; auth file %s%s',
+          tostring(res.baseURL),
+          tostring(res.source),
+          (res.keyHint and res.keyHint ~= vim.NIL) and (' (' .. res.keyHint .. ')') or '',
+          tostring(res.authFile),
+          info and string.format('; service %s %s', tostring(info.name), tostring(info.version)) or ''
+        )
+      )
+    end
+    if cb then
+      cb(err, res)
+    end
+  end)
+end
+
+return M
