@@ -133,6 +133,9 @@ struct DevState {
     refreshing: AtomicBool,
 }
 
+/// A matcher and the alias table it was built from.
+type MatcherFor = (BTreeMap<String, String>, Arc<Matcher>);
+
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
@@ -146,7 +149,8 @@ pub struct Service {
     outbox: Mutex<Option<Outbox>>,
     catalogs: Mutex<HashMap<(String, String), Arc<CatalogState>>>,
     devs: Mutex<HashMap<String, Arc<DevState>>>,
-    matchers: Mutex<Option<(BTreeMap<String, String>, Arc<Matcher>)>>,
+    /// The matcher for the last alias table seen (aliases rarely change within a session).
+    matcher: Mutex<Option<MatcherFor>>,
     background: Mutex<Vec<tokio::task::AbortHandle>>,
 }
 
@@ -167,7 +171,7 @@ impl Service {
             outbox: Mutex::new(None),
             catalogs: Mutex::default(),
             devs: Mutex::default(),
-            matchers: Mutex::default(),
+            matcher: Mutex::default(),
             background: Mutex::default(),
         }
     }
@@ -264,7 +268,7 @@ impl Service {
     }
 
     fn matcher(&self, aliases: &BTreeMap<String, String>) -> Arc<Matcher> {
-        let mut slot = lock(&self.matchers);
+        let mut slot = lock(&self.matcher);
         if let Some((a, m)) = slot.as_ref() {
             if a == aliases {
                 return m.clone();

@@ -26,6 +26,9 @@ use crate::error::ServiceError;
 use crate::options::OptionsInput;
 use crate::service::Service;
 
+/// A type's name with its schema as a `$ref` (into a shared generator) and as a root document.
+pub type TypeSchemas = (String, fn(&mut SchemaGenerator) -> Schema, fn() -> Schema);
+
 /// Schemas of one method, from its Rust types.
 pub struct MethodSpec {
     /// Wire name (`models.list`).
@@ -33,9 +36,9 @@ pub struct MethodSpec {
     /// One line for humans.
     pub summary: &'static str,
     /// Params type name and its schema generator.
-    pub params: (String, fn(&mut SchemaGenerator) -> Schema, fn() -> Schema),
+    pub params: TypeSchemas,
     /// Result type name and its schema generator.
-    pub result: (String, fn(&mut SchemaGenerator) -> Schema, fn() -> Schema),
+    pub result: TypeSchemas,
 }
 
 /// The registered module plus the method specs.

@@ -388,7 +388,7 @@ fn strip_date(key: &str) -> Option<&str> {
         }
     };
     let date_ok = |y: Option<u32>, m: u32, d: u32| {
-        y.map_or(true, |y| (1990..=2099).contains(&y))
+        y.is_none_or(|y| (1990..=2099).contains(&y))
             && (1..=12).contains(&m)
             && (1..=31).contains(&d)
     };

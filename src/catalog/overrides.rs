@@ -66,14 +66,15 @@ pub fn parse_overrides(v: &Value) -> (Vec<OverrideRule>, Vec<String>) {
             for (id, block) in map {
                 let label = format!("modelMetadata[{id:?}]");
                 match block {
-                    Value::Object(b) => match parse_fields(b, &label, &mut warnings) {
-                        Some(fields) => rules.push(OverrideRule {
-                            selector: Selector::Id(id.clone()),
-                            add_if_missing: b.get("addIfMissing") == Some(&Value::Bool(true)),
-                            fields,
-                        }),
-                        None => {}
-                    },
+                    Value::Object(b) => {
+                        if let Some(fields) = parse_fields(b, &label, &mut warnings) {
+                            rules.push(OverrideRule {
+                                selector: Selector::Id(id.clone()),
+                                add_if_missing: b.get("addIfMissing") == Some(&Value::Bool(true)),
+                                fields,
+                            });
+                        }
+                    }
                     _ => warnings.push(format!("{label} must be an object; skipped")),
                 }
             }
