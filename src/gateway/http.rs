@@ -53,23 +53,29 @@ pub enum FetchError {
     Body(String),
 }
 
-/// A shared HTTP client (connection pool).
-#[derive(Clone)]
+/// A shared HTTP client (connection pool), built on first use so that start-up and requests
+/// that never touch the network do not pay for the TLS set-up.
+#[derive(Clone, Default)]
 pub struct Http {
-    client: reqwest::Client,
+    client: std::sync::Arc<std::sync::OnceLock<reqwest::Client>>,
 }
 
 impl Http {
     /// A client with rustls, gzip, at most 5 redirects.
     pub fn new() -> Http {
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::limited(5))
-            .connect_timeout(Duration::from_secs(10))
-            .user_agent(concat!("omniroute-rpc/", env!("CARGO_PKG_VERSION")))
-            .tcp_nodelay(true)
-            .build()
-            .unwrap_or_else(|_| reqwest::Client::new());
-        Http { client }
+        Http::default()
+    }
+
+    fn client(&self) -> &reqwest::Client {
+        self.client.get_or_init(|| {
+            reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::limited(5))
+                .connect_timeout(Duration::from_secs(10))
+                .user_agent(concat!("omniroute-rpc/", env!("CARGO_PKG_VERSION")))
+                .tcp_nodelay(true)
+                .build()
+                .unwrap_or_else(|_| reqwest::Client::new())
+        })
     }
 
     /// GETs `url` within `timeout`, reading at most `max_body` bytes.
@@ -81,7 +87,7 @@ impl Http {
         max_body: usize,
     ) -> Result<HttpResponse, FetchError> {
         let work = async {
-            let mut req = self.client.get(url).header(ACCEPT, "application/json");
+            let mut req = self.client().get(url).header(ACCEPT, "application/json");
             if let Some(k) = key.filter(|k| !k.is_empty()) {
                 req = req.header(AUTHORIZATION, format!("Bearer {k}"));
             }
@@ -119,12 +125,6 @@ impl Http {
             Ok(r) => r,
             Err(_) => Err(FetchError::Timeout(timeout)),
         }
-    }
-}
-
-impl Default for Http {
-    fn default() -> Self {
-        Http::new()
     }
 }
 
