@@ -140,20 +140,11 @@ impl Catalogue {
         }
         overrides::apply(&mut models, inputs.overrides);
 
-        let mut catalogue = Catalogue {
-            index: models
-                .iter()
-                .enumerate()
-                .map(|(i, m)| (m.id.clone(), i))
-                .collect(),
-            models,
-            combos,
-            combos_known: inputs.combos.is_some(),
-            dev: inputs.dev,
-            matcher: inputs.matcher,
-            warnings,
-            models_json: Default::default(),
-        };
+        let mut catalogue = Catalogue::from_models(models, inputs.matcher);
+        catalogue.combos = combos;
+        catalogue.combos_known = inputs.combos.is_some();
+        catalogue.dev = inputs.dev;
+        catalogue.warnings = warnings;
         catalogue.compute_combos();
         // Overrides win over computed combo values too.
         overrides::apply(&mut catalogue.models, inputs.overrides);

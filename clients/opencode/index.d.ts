@@ -1,0 +1,59 @@
+// Types of the package root (the OpenCode plugin). Structural: no dependency on
+// @opencode-ai/plugin, but compatible with its `Plugin` type.
+
+export interface OmniRoutePluginOptions {
+  /** Path of the omniroute-rpc executable (relative paths: to the project directory). */
+  rpcBinary?: string;
+  /** Bound on the config hook's wait for the model list, ms (default 10000). */
+  startupTimeoutMs?: number;
+  /** Default bound on every other service call, ms (default 35000). */
+  callTimeoutMs?: number;
+  /** Service options (same names as provider.omniroute.options, which win over these). */
+  baseURL?: string;
+  apiMode?: 'chat' | 'responses';
+  modelCacheTtl?: number;
+  refreshOnList?: boolean;
+  modelsDev?: {
+    enabled?: boolean;
+    url?: string;
+    timeoutMs?: number;
+    cacheTtl?: number;
+    providerAliases?: Record<string, string>;
+  };
+  modelMetadata?: Record<string, Record<string, unknown>> | Array<Record<string, unknown>>;
+  requestTimeoutMs?: number;
+  cacheDir?: string;
+  offline?: boolean;
+  [key: string]: unknown;
+}
+
+export type OmniRouteAuthResult =
+  | { type: 'success'; key?: string; provider?: string; metadata?: Record<string, string> }
+  | { type: 'failed' };
+
+export interface OmniRouteHooks {
+  /** Fills `provider.omniroute` (name, npm, env, options.baseURL, models); user fields win. */
+  config(cfg: Record<string, any>): Promise<void>;
+  auth: {
+    provider: 'omniroute';
+    methods: Array<{
+      type: 'api';
+      label: string;
+      authorize(inputs?: Record<string, string>): Promise<OmniRouteAuthResult>;
+    }>;
+    /** Returns the AI-SDK options; throws "No API key available. …" without a stored key. */
+    loader(
+      getAuth: () => Promise<{ type: string; key?: string } | undefined>,
+      provider: { options?: Record<string, any> } & Record<string, any>,
+    ): Promise<{ apiKey: string; baseURL: string }>;
+  };
+  /** Stops the omniroute-rpc child (closes stdin; kills it if it does not exit). */
+  dispose(): Promise<void>;
+}
+
+export declare function OmniRouteAuthPlugin(
+  input: { directory?: string; client?: any; [key: string]: unknown },
+  options?: OmniRoutePluginOptions,
+): Promise<OmniRouteHooks>;
+
+export default OmniRouteAuthPlugin;

@@ -1,0 +1,218 @@
+// The OpenCode plugin: glue between OpenCode's hooks and the omniroute-rpc service.
+// No mapping logic lives here: the service builds the whole provider.omniroute block.
+
+import {
+  DEFAULT_BASE_URL,
+  addLogSink,
+  getClient,
+  isRecord,
+  log,
+  serviceOptions,
+} from './shared.js';
+
+export const PROVIDER_ID = 'omniroute';
+export const NO_KEY_MESSAGE =
+  "No API key available. Please run '/connect omniroute' to set up your OmniRoute connection.";
+const DEFAULT_STARTUP_TIMEOUT_MS = 10000;
+const DEFAULT_AUTH_TIMEOUT_MS = 35000;
+
+/**
+ * @param {unknown} v @param {number} dflt
+ */
+function positiveNumber(v, dflt) {
+  return typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : dflt;
+}
+
+/**
+ * Merge the service's model entry with a model the user declared: user fields win; nested
+ * records (limit, cost, options, …) are merged one level deep so that the service still fills
+ * what the user left out.
+ * @param {Record<string, any>} svc @param {Record<string, any>} user
+ */
+export function mergeModel(svc, user) {
+  /** @type {Record<string, any>} */
+  const out = { ...svc, ...user };
+  for (const [k, v] of Object.entries(user)) {
+    if (isRecord(v) && isRecord(svc[k])) out[k] = { ...svc[k], ...v };
+  }
+  return out;
+}
+
+/**
+ * Merge the service's provider block into the user's (user wins).
+ * @param {Record<string, any> | undefined} existing
+ * @param {Record<string, any>} svc
+ */
+export function mergeProvider(existing, svc) {
+  const user = isRecord(existing) ? existing : {};
+  /** @type {Record<string, any>} */
+  const out = { ...svc, ...user };
+  out.options = { ...(isRecord(svc.options) ? svc.options : {}), ...(isRecord(user.options) ? user.options : {}) };
+  const svcModels = isRecord(svc.models) ? svc.models : {};
+  const userModels = isRecord(user.models) ? user.models : {};
+  /** @type {Record<string, any>} */
+  const models = {};
+  for (const [id, m] of Object.entries(svcModels)) {
+    models[id] = isRecord(userModels[id]) ? mergeModel(m, userModels[id]) : m;
+  }
+  for (const [id, m] of Object.entries(userModels)) if (!(id in models)) models[id] = m;
+  out.models = models;
+  return out;
+}
+
+/**
+ * The provider entry used when the service cannot answer: the user's block, completed with
+ * the fixed fields (name, npm by apiMode, env, options.baseURL) and no gateway models.
+ * @param {Record<string, any> | undefined} existing @param {Record<string, unknown>} options
+ */
+export function minimalProvider(existing, options) {
+  const user = isRecord(existing) ? existing : {};
+  const npm = options.apiMode === 'responses' ? '@ai-sdk/openai' : '@ai-sdk/openai-compatible';
+  const baseURL = typeof options.baseURL === 'string' && options.baseURL ? options.baseURL : DEFAULT_BASE_URL;
+  return mergeProvider(user, { name: 'OmniRoute', npm, env: ['OMNIROUTE_API_KEY'], options: { baseURL }, models: {} });
+}
+
+/**
+ * @param {any} input   OpenCode PluginInput ({client, directory, ...})
+ * @param {Record<string, unknown>} [pluginOptions] options from `["opencode-omniroute-auth", {...}]`
+ */
+export async function OmniRouteAuthPlugin(input, pluginOptions) {
+  const pluginOpts = isRecord(pluginOptions) ? pluginOptions : {};
+  const directory = typeof input?.directory === 'string' ? input.directory : process.cwd();
+
+  // Send our log lines to OpenCode's log (service "omniroute").
+  const appLog = input?.client?.app?.log;
+  // OpenCode serves client.app.log in-process, but only once the instance has finished
+  // bootstrapping (the config hook runs during it): keep the deliveries and let `dispose`
+  // wait for them (bounded), or a short command like `opencode models` drops them.
+  /** @type {Set<Promise<unknown>>} */
+  const deliveries = new Set();
+  const removeSink =
+    typeof appLog === 'function'
+      ? addLogSink((level, message) => {
+          const p = Promise.resolve()
+            .then(() => input.client.app.log({ body: { service: 'omniroute', level, message } }))
+            .catch(() => {})
+            .finally(() => deliveries.delete(p));
+          deliveries.add(p);
+        })
+      : () => {};
+
+  /** What the config hook saw last: used by authorize and loader. */
+  let current = {
+    /** @type {Record<string, unknown>} */ options: serviceOptions(pluginOpts),
+    /** @type {string | undefined} */ rpcBinary: typeof pluginOpts.rpcBinary === 'string' ? pluginOpts.rpcBinary : undefined,
+    /** @type {number | undefined} */ callTimeoutMs: undefined,
+    baseURL: /** @type {string | undefined} */ (undefined),
+  };
+
+  const client = () =>
+    getClient({ rpcBinary: current.rpcBinary, baseDir: directory, callTimeoutMs: current.callTimeoutMs });
+
+  return {
+    /** @param {any} cfg */
+    async config(cfg) {
+      try {
+        if (!isRecord(cfg.provider)) cfg.provider = {};
+        const existing = isRecord(cfg.provider[PROVIDER_ID]) ? cfg.provider[PROVIDER_ID] : undefined;
+        const userOpts = isRecord(existing?.options) ? existing.options : {};
+        const pick = (/** @type {string} */ k) => (userOpts[k] !== undefined ? userOpts[k] : pluginOpts[k]);
+        current = {
+          options: { ...serviceOptions(pluginOpts), ...serviceOptions(userOpts) },
+          rpcBinary: typeof pick('rpcBinary') === 'string' ? /** @type {string} */ (pick('rpcBinary')) : undefined,
+          callTimeoutMs: positiveNumber(pick('callTimeoutMs'), 0) || undefined,
+          baseURL: undefined,
+        };
+        const timeoutMs = positiveNumber(pick('startupTimeoutMs'), DEFAULT_STARTUP_TIMEOUT_MS);
+        const apiKey = typeof userOpts.apiKey === 'string' && userOpts.apiKey ? userOpts.apiKey : undefined;
+
+        const started = Date.now();
+        const result = await client().call(
+          'opencode.provider',
+          { options: current.options, ...(apiKey ? { apiKey } : {}) },
+          { timeoutMs },
+        );
+        const svcProvider = isRecord(result?.provider) ? result.provider : {};
+        const merged = mergeProvider(existing, svcProvider);
+        cfg.provider[PROVIDER_ID] = merged;
+        current.baseURL = merged.options?.baseURL;
+        for (const w of result?.warnings ?? []) log('warn', String(w));
+        log(
+          'info',
+          `provider ${PROVIDER_ID}: ${Object.keys(merged.models ?? {}).length} models ` +
+            `(source ${result?.source ?? '?'}, ${Date.now() - started} ms)`,
+        );
+      } catch (err) {
+        // Never break OpenCode start-up. Keep what the user wrote, and make sure the provider
+        // entry exists: OpenCode 1.18.33 crashes ("undefined is not an object (evaluating
+        // '$.models')") when an auth hook's provider is missing from the config while a key
+        // is stored.
+        const msg = err instanceof Error ? err.message : String(err);
+        log('error', `could not load the OmniRoute model list (provider "${PROVIDER_ID}" has no models from the gateway): ${msg}`);
+        try {
+          if (!isRecord(cfg.provider)) cfg.provider = {};
+          cfg.provider[PROVIDER_ID] = minimalProvider(cfg.provider[PROVIDER_ID], current.options);
+        } catch {
+          /* the config object is not writable: nothing more we can do */
+        }
+      }
+    },
+
+    auth: {
+      provider: PROVIDER_ID,
+      methods: [
+        {
+          type: 'api',
+          label: 'OmniRoute API Key',
+          /**
+           * OpenCode 1.18.33 calls authorize with the answers to `prompts` only (the typed key
+           * is not passed); then a result without `key` makes it store the typed key as is.
+           * When a key is passed (inputs.key / inputs.apiKey) it is checked against the
+           * gateway without being written anywhere (auth.connect persist:false).
+           * @param {Record<string, string>} [inputs]
+           */
+          async authorize(inputs) {
+            const key = inputs?.key ?? inputs?.apiKey;
+            if (typeof key !== 'string' || !key.trim()) return /** @type {any} */ ({ type: 'success' });
+            try {
+              const r = await client().call(
+                'auth.connect',
+                { apiKey: key.trim(), persist: false, options: current.options },
+                { timeoutMs: DEFAULT_AUTH_TIMEOUT_MS },
+              );
+              log('info', `API key ${r?.keyHint ?? ''} accepted by ${r?.baseURL ?? 'the gateway'} (${r?.modelCount ?? '?'} models)`);
+              return { type: 'success', key: key.trim() };
+            } catch (err) {
+              log('error', `API key check failed: ${err instanceof Error ? err.message : String(err)}`);
+              return { type: 'failed' };
+            }
+          },
+        },
+      ],
+      /**
+       * @param {() => Promise<any>} getAuth
+       * @param {any} provider
+       */
+      async loader(getAuth, provider) {
+        const auth = await getAuth();
+        if (!auth || auth.type !== 'api' || typeof auth.key !== 'string' || !auth.key) {
+          throw new Error(NO_KEY_MESSAGE);
+        }
+        const baseURL =
+          (typeof provider?.options?.baseURL === 'string' && provider.options.baseURL) ||
+          current.baseURL ||
+          (typeof current.options.baseURL === 'string' && current.options.baseURL) ||
+          DEFAULT_BASE_URL;
+        return { apiKey: auth.key, baseURL };
+      },
+    },
+
+    async dispose() {
+      if (deliveries.size) {
+        await Promise.race([Promise.allSettled([...deliveries]), new Promise((r) => setTimeout(r, 1000))]);
+      }
+      removeSink();
+      await client().dispose();
+    },
+  };
+}
