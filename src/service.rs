@@ -528,8 +528,7 @@ impl Service {
             let Some(loaded) = lock(&st.data).clone() else {
                 continue;
             };
-            let mut warnings = Vec::new();
-            let dev = self.dev_now(opts, &mut warnings);
+            let dev = self.dev_now(opts);
             let catalogue = self.build(&st, &loaded, dev.as_ref(), opts);
             let previous = lock(&st.last_served).replace(catalogue.clone());
             if let Some(prev) = previous {
@@ -550,7 +549,7 @@ impl Service {
     }
 
     /// The models.dev index already in memory, without any I/O.
-    fn dev_now(&self, opts: &Options, _warnings: &mut Vec<String>) -> Option<DevLoaded> {
+    fn dev_now(&self, opts: &Options) -> Option<DevLoaded> {
         if !opts.models_dev.enabled {
             return None;
         }
@@ -647,7 +646,7 @@ impl Service {
                 Ok(l) => {
                     warnings.extend(l.data.warnings.iter().cloned());
                     let c = self.build(&st, &l, dev.as_ref(), &ctx.opts);
-                    return self.served(&st, c, Source::Live, Some(l.fetched_at), warnings, ctx);
+                    return self.served(&st, c, Source::Live, Some(l.fetched_at), warnings);
                 }
                 Err(e) => {
                     warnings.push(e.to_string());
@@ -692,7 +691,7 @@ impl Service {
             .await;
         warnings.extend(dev_warnings);
         let c = self.build(&st, &loaded, dev.as_ref(), &ctx.opts);
-        self.served(&st, c, source, Some(loaded.fetched_at), warnings, ctx)
+        self.served(&st, c, source, Some(loaded.fetched_at), warnings)
     }
 
     fn served(
@@ -702,7 +701,6 @@ impl Service {
         source: Source,
         fetched_at: Option<SystemTime>,
         mut warnings: Vec<String>,
-        _ctx: &CallContext,
     ) -> CatalogView {
         warnings.extend(catalogue.warnings.iter().cloned());
         *lock(&st.last_served) = Some(catalogue.clone());
@@ -731,9 +729,18 @@ impl Service {
         }
     }
 
-    /// The catalogue last served for this context (for diffs), if any.
-    pub fn last_served(&self, ctx: &CallContext) -> Option<Arc<Catalogue>> {
-        lock(&self.catalog_state(ctx).last_served).clone()
+    /// What this context would see without touching the network: the catalogue last served,
+    /// else one built from memory or the disk snapshot (the "before" of a refresh diff).
+    pub fn peek(&self, ctx: &CallContext) -> Option<Arc<Catalogue>> {
+        let st = self.catalog_state(ctx);
+        if let Some(c) = lock(&st.last_served).clone() {
+            return Some(c);
+        }
+        let mut warnings = Vec::new();
+        self.warm_from_disk(&st, ctx, &mut warnings);
+        let loaded = lock(&st.data).clone()?;
+        let dev = self.dev_now(&ctx.opts);
+        Some(self.build(&st, &loaded, dev.as_ref(), &ctx.opts))
     }
 
     /// Forces the next models.dev read to download again.

@@ -734,3 +734,25 @@ async fn cli_models_list_with_and_without_a_gateway() {
     let v: Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(v["source"], "live");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn refresh_in_a_new_process_diffs_against_the_snapshot() {
+    let gw = gateway(list(vec![model_entry("a/b", "a")])).await;
+    let sb = Sandbox::new();
+    let opts = options(&base(&gw), None);
+    {
+        let mut s = Server::spawn(&sb, &[]);
+        s.ok("models.list", json!({"refresh": true, "options": opts}));
+    }
+    gw.reset().await;
+    Mock::given(path("/v1/models"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(list(vec![model_entry("a/c", "a")])))
+        .mount(&gw)
+        .await;
+    let mut s = Server::spawn(&sb, &[]);
+    let r = s.ok("models.refresh", json!({"options": opts}));
+    assert_eq!(
+        r["diff"],
+        json!({"added": ["a/c"], "removed": ["a/b"], "changed": []})
+    );
+}
