@@ -139,11 +139,29 @@ pub fn normalise_entry(entry: &Value) -> Option<GatewayModel> {
         "tool_call",
     ]);
     let mut reasoning = cap(&["reasoning", "thinking", "supportsReasoning"]);
+    let max_input = number(obj, &["max_input_tokens", "maxInputTokens"]);
+    let mut context = number(
+        obj,
+        &[
+            "context_length",
+            "contextLength",
+            "context_window",
+            "contextWindow",
+            "input_token_limit",
+        ],
+    )
+    .or(max_input)
+    .or_else(|| limit(obj, "context"));
     let placeholder = is_placeholder(caps, max_output);
     if placeholder {
         max_output = None;
         tools = None;
         reasoning = None;
+        // OmniRoute 3.7.9 also stamps `context_length: 128000` on catalogue entries it has no
+        // data for; a combo's context_length is set by hand, and `max_input_tokens` is real.
+        if !is_combo && max_input.is_none() {
+            context = None;
+        }
     }
     let vision = cap(&["vision", "supportsVision"]).or_else(|| {
         input_modalities
@@ -159,19 +177,7 @@ pub fn normalise_entry(entry: &Value) -> Option<GatewayModel> {
         kind: ModelKind::from_gateway_type(obj.get("type").and_then(Value::as_str)),
         is_combo,
         owned_by,
-        context: number(
-            obj,
-            &[
-                "context_length",
-                "contextLength",
-                "context_window",
-                "contextWindow",
-                "max_input_tokens",
-                "maxInputTokens",
-                "input_token_limit",
-            ],
-        )
-        .or_else(|| limit(obj, "context")),
+        context,
         max_output,
         vision,
         tools,
@@ -188,12 +194,12 @@ pub fn normalise_entry(entry: &Value) -> Option<GatewayModel> {
     })
 }
 
-/// OmniRoute gives every entry without real metadata `max_output_tokens: 8192` and
-/// `capabilities {tool_calling: true, reasoning: true}`; that exact pattern means "unknown".
+/// OmniRoute gives every entry without real limits `max_output_tokens: 8192` and
+/// `capabilities {tool_calling: true, reasoning: true}` — also entries that carry real vision
+/// data (3.7.9's gpt-4o). That pattern means the output limit, tools and reasoning are unknown.
 fn is_placeholder(caps: Option<&Map<String, Value>>, max_output: Option<u64>) -> bool {
     let Some(caps) = caps else { return false };
     max_output == Some(8192)
-        && caps.len() == 2
         && caps.get("tool_calling") == Some(&Value::Bool(true))
         && caps.get("reasoning") == Some(&Value::Bool(true))
 }
@@ -276,6 +282,60 @@ fn pricing(obj: &Map<String, Value>) -> Option<Pricing> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    fn captured(name: &str) -> Vec<GatewayModel> {
+        let path = format!("{}/tests/e2e/captured/{name}", env!("CARGO_MANIFEST_DIR"));
+        let v: Value =
+            serde_json::from_slice(&std::fs::read(path).expect("captured file")).expect("json");
+        v["entries"]
+            .as_array()
+            .expect("entries")
+            .iter()
+            .filter_map(normalise_entry)
+            .collect()
+    }
+
+    #[test]
+    fn real_omniroute_379_entries() {
+        let chat = captured("models-entries-openai-chat.json");
+        let get = |id: &str| chat.iter().find(|m| m.id == id).expect(id).clone();
+        let real = get("openai/gpt-5.5");
+        assert!(!real.placeholder);
+        assert_eq!(
+            (real.context, real.max_output),
+            (Some(1_050_000), Some(128_000))
+        );
+        let stamped = get("openai/gpt-5.4");
+        assert!(stamped.placeholder);
+        assert_eq!(
+            (stamped.context, stamped.max_output, stamped.tools),
+            (None, None, None)
+        );
+        let gpt4o = get("openai/gpt-4o");
+        assert!(gpt4o.placeholder);
+        assert_eq!(gpt4o.vision, Some(true), "real vision data survives");
+        assert_eq!((gpt4o.max_output, gpt4o.reasoning), (None, None));
+        let combos = captured("models-entries-combos.json");
+        assert!(combos.iter().all(|c| c.is_combo && c.max_output.is_none()));
+        let weighted = combos
+            .iter()
+            .find(|c| c.id == "e2e-weighted")
+            .expect("weighted");
+        assert_eq!(
+            weighted.context,
+            Some(64_000),
+            "a combo's hand-set context is real"
+        );
+        let twins = captured("models-entries-alias-twins.json");
+        assert!(twins
+            .iter()
+            .any(|t| t.parent.as_deref() == Some("kmca/kimi-k2.6")));
+        let nonchat = captured("models-entries-nonchat.json");
+        assert!(
+            nonchat.iter().all(|m| m.kind != ModelKind::Chat),
+            "{nonchat:?}"
+        );
+    }
 
     #[test]
     fn placeholder_is_unknown() {
