@@ -65,6 +65,10 @@ enum ModelsCommand {
     },
 }
 
+/// Log targets capped at `info` because their debug/trace lines carry request bodies.
+const QUIET_TARGETS: &str =
+    "jsonrpsee=info,jsonrpsee_core=info,jsonrpsee_server=info,jsonrpsee_types=info";
+
 fn init_logging() {
     let level = std::env::var("OMNIROUTE_LOG")
         .ok()
@@ -76,8 +80,10 @@ fn init_logging() {
                 "warn".into()
             }
         });
-    let filter = tracing_subscriber::EnvFilter::try_new(&level)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    // jsonrpsee traces every raw request, API keys included: never below info, whatever the
+    // user asks for.
+    let filter = tracing_subscriber::EnvFilter::try_new(format!("{level},{QUIET_TARGETS}"))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("warn,{QUIET_TARGETS}")));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

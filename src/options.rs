@@ -307,10 +307,10 @@ fn ms(v: Option<&Value>, name: &str, default: u64, w: &mut Vec<String>) -> Durat
     match v {
         None => Duration::from_millis(default),
         Some(Value::Number(n)) => match n.as_f64() {
-            Some(x) if x > 0.0 && x <= MAX_MS as f64 => Duration::from_millis(x as u64),
+            Some(x) if (1.0..=MAX_MS as f64).contains(&x) => Duration::from_millis(x as u64),
             _ => {
                 w.push(format!(
-                    "option `{name}` must be a positive number of milliseconds up to {MAX_MS}, got {n}; using {default}"
+                    "option `{name}` must be a number of milliseconds from 1 to {MAX_MS}, got {n}; using {default}"
                 ));
                 Duration::from_millis(default)
             }

@@ -552,3 +552,14 @@ fn vscode_jsonrpc_client_drives_the_binary() {
     );
     assert!(stdout.contains("OK"), "{stdout}");
 }
+
+#[test]
+fn negative_and_string_ids_are_echoed() {
+    let out = run_ndjson(
+        b"{\"jsonrpc\":\"2.0\",\"id\":-7,\"method\":\"auth.status\"}\n{\"jsonrpc\":\"2.0\",\"id\":\"s-1\",\"method\":\"no.such\"}\n{\"jsonrpc\":\"2.0\",\"id\":null,\"method\":\"auth.status\"}\n",
+    );
+    let by = |id: Value| out.iter().find(|m| m["id"] == id).cloned().expect("reply");
+    assert!(by(json!(-7)).get("result").is_some());
+    assert_eq!(by(json!("s-1"))["error"]["code"], -32601);
+    assert!(by(Value::Null).get("result").is_some());
+}

@@ -10,6 +10,9 @@ use serde_json::{Map, Value};
 
 /// How deep nested combos are followed before giving up.
 pub const MAX_DEPTH: usize = 8;
+/// How many members one combo may expand to: a gateway can legally define combos that list
+/// the same nested combo many times, which grows exponentially with depth.
+pub const MAX_MEMBERS: usize = 1024;
 
 /// One direct member of a combo.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -163,6 +166,8 @@ pub struct Flattened {
     pub members: Vec<FlatMember>,
     /// Each cycle found, as the chain of names that closes it.
     pub cycles: Vec<Vec<String>>,
+    /// The expansion stopped at [`MAX_MEMBERS`] members.
+    pub truncated: bool,
 }
 
 /// Flattens `name` through nested combos. `defs` maps combo names to definitions.
@@ -176,6 +181,10 @@ pub fn flatten(name: &str, defs: &HashMap<String, ComboDef>) -> Flattened {
 fn walk(name: &str, defs: &HashMap<String, ComboDef>, path: &mut Vec<String>, out: &mut Flattened) {
     let Some(def) = defs.get(name) else { return };
     for member in &def.members {
+        if out.members.len() >= MAX_MEMBERS {
+            out.truncated = true;
+            return;
+        }
         let (target, weight, is_ref) = match member {
             Member::ComboRef { name, weight } => (name, *weight, true),
             Member::Model {
@@ -274,6 +283,29 @@ mod tests {
             vec![vec!["a".to_string(), "b".into(), "a".into()]]
         );
         assert_eq!(f.members.len(), 1);
+    }
+
+    #[test]
+    fn diamond_chains_are_bounded() {
+        let mut list = Vec::new();
+        for level in 0..8 {
+            let members: Vec<Value> = (0..12)
+                .map(|_| {
+                    if level == 7 {
+                        json!("cx/x")
+                    } else {
+                        json!({"kind": "combo-ref", "comboName": format!("c{}", level + 1)})
+                    }
+                })
+                .collect();
+            list.push(json!({"name": format!("c{level}"), "models": members}));
+        }
+        let d = defs(Value::Array(list));
+        let start = std::time::Instant::now();
+        let f = flatten("c0", &d);
+        assert!(f.truncated);
+        assert_eq!(f.members.len(), MAX_MEMBERS);
+        assert!(start.elapsed() < std::time::Duration::from_secs(1));
     }
 
     #[test]

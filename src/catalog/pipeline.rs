@@ -83,6 +83,9 @@ pub struct Resolution {
     pub members: Vec<ResolvedMember>,
     /// Cycles found (each a chain of combo names); never followed.
     pub cycles: Vec<Vec<String>>,
+    /// The combo expands to more than `MAX_MEMBERS` (1024) members; the rest were not followed.
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub truncated: bool,
     /// The lowest common capabilities of the members.
     pub capabilities: Capabilities,
 }
@@ -184,6 +187,7 @@ impl Catalogue {
     fn compute_combos(&mut self) {
         let mut updates: Vec<(usize, Model)> = Vec::new();
         let mut cycles = Vec::new();
+        let mut truncated = Vec::new();
         for (i, m) in self.models.iter().enumerate() {
             if m.combo.is_none() {
                 continue;
@@ -194,6 +198,9 @@ impl Catalogue {
             let resolution = self.resolve_def(def, m.context_window);
             for c in &resolution.cycles {
                 cycles.push(c.join(" → "));
+            }
+            if resolution.truncated {
+                truncated.push(m.id.clone());
             }
             let mut updated = m.clone();
             apply_combo(&mut updated, def, &resolution);
@@ -317,6 +324,7 @@ impl Catalogue {
             direct_members: direct_member_ids(def),
             members,
             cycles: flat.cycles,
+            truncated: flat.truncated,
             capabilities,
         }
     }

@@ -11,6 +11,9 @@ use super::message::{codes, error_response, request_text};
 use crate::api::Api;
 use crate::service::Service;
 
+/// The id sent to jsonrpsee in place of one it cannot represent.
+const STAND_IN_ID: u64 = u64::MAX;
+
 /// Routes requests to the registered methods.
 pub struct Dispatcher {
     methods: Methods,
@@ -34,9 +37,18 @@ impl Dispatcher {
 
     /// Runs one request; returns the response object as raw JSON.
     pub async fn call(&self, id: Value, method: String, params: Option<Value>) -> Box<RawValue> {
-        let text = request_text(&id, &method, &params);
+        // jsonrpsee's ids are u64, string or null; JSON-RPC allows any integer (negative ids).
+        // Such an id travels as a stand-in and is put back into the response.
+        let native = !matches!(&id, Value::Number(n) if !n.is_u64());
+        let wire_id = if native {
+            id.clone()
+        } else {
+            Value::from(STAND_IN_ID)
+        };
+        let text = request_text(&wire_id, &method, &params);
         match self.methods.raw_json_request(&text, 1).await {
-            Ok((response, _)) => response,
+            Ok((response, _)) if native => response,
+            Ok((response, _)) => restore_id(response, &id),
             Err(e) => {
                 let v = error_response(
                     &id,
@@ -47,5 +59,30 @@ impl Dispatcher {
                 RawValue::from_string(v.to_string()).unwrap_or_default()
             }
         }
+    }
+}
+
+/// Puts the client's id back into a response made for [`STAND_IN_ID`].
+fn restore_id(response: Box<RawValue>, id: &Value) -> Box<RawValue> {
+    let stand_in = format!("\"id\":{STAND_IN_ID}");
+    let text = response.get();
+    // jsonrpsee writes `{"jsonrpc":"2.0","id":…` first: replace only within that prefix.
+    if let Some(pos) = text.find(&stand_in).filter(|p| *p < 64) {
+        let fixed = format!(
+            "{}\"id\":{}{}",
+            &text[..pos],
+            id,
+            &text[pos + stand_in.len()..]
+        );
+        if let Ok(raw) = RawValue::from_string(fixed) {
+            return raw;
+        }
+    }
+    match serde_json::from_str::<Value>(text) {
+        Ok(mut v) => {
+            v["id"] = id.clone();
+            RawValue::from_string(v.to_string()).unwrap_or(response)
+        }
+        Err(_) => response,
     }
 }

@@ -193,6 +193,10 @@ impl<R: BufRead> FrameReader<R> {
             }
         }
         if let Some(problem) = problem {
+            // Keep the stream in step: a body whose length we know is skipped with its header.
+            if let Some(length) = length {
+                io::copy(&mut (&mut self.inner).take(length as u64), &mut io::sink())?;
+            }
             return Ok(Some(Frame::BadHeader(problem)));
         }
         let Some(length) = length else {
@@ -276,6 +280,17 @@ mod tests {
                 Frame::Message(b"[1]".to_vec())
             ]
         );
+    }
+
+    #[test]
+    fn lsp_bad_line_beside_a_valid_length_skips_the_body() {
+        let got = frames(
+            b"Content-Length: 2\r\nbogus\r\n\r\n{}Content-Length: 3\r\n\r\n[1]",
+            100,
+        );
+        assert!(matches!(got[0], Frame::BadHeader(_)));
+        assert_eq!(got[1], Frame::Message(b"[1]".to_vec()));
+        assert_eq!(got.len(), 2);
     }
 
     #[test]
