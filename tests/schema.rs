@@ -52,6 +52,9 @@ fn committed_schemas_match_the_code() {
 
 #[test]
 fn discover_document_equals_the_committed_openrpc() {
+    if std::env::var("UPDATE_SCHEMA").is_ok_and(|v| v == "1") {
+        return; // the other test is rewriting the files
+    }
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_omniroute-rpc"))
         .args(["call", "rpc.discover"])
         .output()
