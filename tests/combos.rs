@@ -45,6 +45,8 @@ fn definitions() -> Vec<Value> {
         json!({"name": "weighted", "strategy": "weighted", "context_length": 150000, "models": [
             {"kind": "model", "model": "kmc/kimi-k2.5", "weight": 60}, {"kind": "model", "model": "cx/gpt-5.1-codex-mini", "weight": 40}]}),
         json!({"name": "auto/coding", "strategy": "auto", "models": ["kmc/kimi-k2.5", "cx/gpt-5-chat-latest"]}),
+        json!({"name": "off", "isActive": false, "models": ["kmc/kimi-k2.5"]}),
+        json!({"name": "uses-off", "models": ["cx/gpt-5.1-codex-mini", {"kind": "combo-ref", "comboName": "off"}]}),
     ]
 }
 
@@ -346,4 +348,33 @@ async fn refresh_diff_shows_added_and_removed_combos() {
     assert_eq!(r["diff"]["added"], json!(["fresh"]));
     assert_eq!(r["diff"]["removed"], json!(["no-tools"]));
     assert_eq!(r["source"], "live");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn inactive_combos_are_not_served() {
+    let gw = gateway(379).await;
+    let sb = Sandbox::new();
+    let mut s = Server::spawn(&sb, &[]);
+    let e = s.err(
+        "combos.resolve",
+        json!({"name": "off", "options": opts(&gw)}),
+    );
+    assert_eq!(e["data"]["kind"], "not_found");
+    assert!(e["message"].as_str().expect("msg").contains("inactive"));
+    let r = s.ok(
+        "combos.resolve",
+        json!({"name": "uses-off", "options": opts(&gw)}),
+    );
+    let off = &r["members"][1];
+    assert_eq!(off["resolved"], false);
+    assert!(off["problem"]
+        .as_str()
+        .expect("problem")
+        .contains("inactive"));
+    let c = s.ok(
+        "capabilities.compute",
+        json!({"model": "off", "options": opts(&gw)}),
+    );
+    assert_eq!(c["unknown"], json!(["off"]));
+    assert!(c["warnings"].to_string().contains("inactive"));
 }

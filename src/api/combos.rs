@@ -61,6 +61,12 @@ pub fn register(api: &mut Api) {
             let cat = &view.catalogue;
             let resolution = cat.resolve_combo(&p.name);
             let listed_as_combo = cat.get(&p.name).is_some_and(|m| m.combo.is_some());
+            if resolution.is_none() && cat.combo_inactive(&p.name) {
+                return Err(ServiceError::NotFound {
+                    what: format!("combo {:?}", p.name),
+                    hint: " among the combos the gateway serves: it is defined but inactive (isActive: false); switch it on in the OmniRoute dashboard".into(),
+                });
+            }
             if resolution.is_none() && !listed_as_combo {
                 let hint = if cat.combos_known() {
                     "; `models.list` shows the combos (entries with a `combo` field)".to_string()

@@ -50,6 +50,13 @@ pub struct ComboDef {
     pub members: Vec<Member>,
     /// `context_length` set on the combo by hand (3.7.9) or computed by the gateway (3.8).
     pub context_length: Option<u64>,
+    /// False when the gateway says `isActive: false`: defined, but not served.
+    #[serde(default = "active_default")]
+    pub active: bool,
+}
+
+fn active_default() -> bool {
+    true
 }
 
 /// Parses `{object:"list", data:[...]}` (3.8 `/v1/combos`), `{combos:[...]}` (`/api/combos`) or
@@ -98,6 +105,7 @@ fn parse_combo(entry: &Value) -> Option<ComboDef> {
             .or_else(|| obj.get("contextLength"))
             .and_then(Value::as_u64)
             .filter(|x| *x > 0),
+        active: obj.get("isActive").and_then(Value::as_bool).unwrap_or(true),
     })
 }
 
@@ -206,6 +214,17 @@ fn walk(name: &str, defs: &HashMap<String, ComboDef>, path: &mut Vec<String>, ou
             let mut cycle = path.clone();
             cycle.push(target.clone());
             out.cycles.push(cycle);
+            continue;
+        }
+        if defs.get(target).is_some_and(|d| !d.active) {
+            out.members.push(FlatMember {
+                id: target.clone(),
+                path: path.clone(),
+                weight,
+                problem: Some(format!(
+                    "nested combo {target:?} is inactive on the gateway (isActive: false)"
+                )),
+            });
             continue;
         }
         if !defs.contains_key(target) {

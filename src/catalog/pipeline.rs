@@ -269,9 +269,14 @@ impl Catalogue {
         }
     }
 
-    /// Resolves a combo by name, or `None` when no such combo is defined.
+    /// Whether `name` is defined on the gateway but switched off (`isActive: false`).
+    pub fn combo_inactive(&self, name: &str) -> bool {
+        self.combos.get(name).is_some_and(|d| !d.active)
+    }
+
+    /// Resolves an active combo by name, or `None` when no such combo is served.
     pub fn resolve_combo(&self, name: &str) -> Option<Resolution> {
-        let def = self.combos.get(name)?;
+        let def = self.combos.get(name).filter(|d| d.active)?;
         let gateway_context = self
             .get(name)
             .and_then(|m| match m.provenance.get("contextWindow") {
@@ -348,6 +353,13 @@ impl Catalogue {
                     }
                     owned.push((m.member.id, m.model));
                 }
+                continue;
+            }
+            if self.combo_inactive(id) {
+                notes.push(format!(
+                    "{id}: combo is inactive on the gateway (isActive: false)"
+                ));
+                owned.push((id.clone(), None));
                 continue;
             }
             match self.member_model(id) {
