@@ -13,6 +13,9 @@ pub const MAX_DEPTH: usize = 8;
 /// How many members one combo may expand to: a gateway can legally define combos that list
 /// the same nested combo many times, which grows exponentially with depth.
 pub const MAX_MEMBERS: usize = 1024;
+/// How many member entries one expansion may visit (members, references, cycles alike), so
+/// chains of empty or cyclic nested combos are bounded too.
+const MAX_STEPS: usize = 16 * MAX_MEMBERS;
 
 /// One direct member of a combo.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -174,8 +177,10 @@ pub struct Flattened {
     pub members: Vec<FlatMember>,
     /// Each cycle found, as the chain of names that closes it.
     pub cycles: Vec<Vec<String>>,
-    /// The expansion stopped at [`MAX_MEMBERS`] members.
+    /// The expansion stopped at [`MAX_MEMBERS`] members (or its step budget).
     pub truncated: bool,
+    /// Member entries visited so far.
+    steps: usize,
 }
 
 /// Flattens `name` through nested combos. `defs` maps combo names to definitions.
@@ -189,7 +194,8 @@ pub fn flatten(name: &str, defs: &HashMap<String, ComboDef>) -> Flattened {
 fn walk(name: &str, defs: &HashMap<String, ComboDef>, path: &mut Vec<String>, out: &mut Flattened) {
     let Some(def) = defs.get(name) else { return };
     for member in &def.members {
-        if out.members.len() >= MAX_MEMBERS {
+        out.steps += 1;
+        if out.members.len() + out.cycles.len() >= MAX_MEMBERS || out.steps > MAX_STEPS {
             out.truncated = true;
             return;
         }
@@ -325,6 +331,31 @@ mod tests {
         assert!(f.truncated);
         assert_eq!(f.members.len(), MAX_MEMBERS);
         assert!(start.elapsed() < std::time::Duration::from_secs(1));
+    }
+
+    #[test]
+    fn cycles_and_empty_chains_are_bounded_too() {
+        for bottom in [json!([{"kind": "combo-ref", "comboName": "c0"}]), json!([])] {
+            let mut list = Vec::new();
+            for level in 0..8 {
+                let members = if level == 7 {
+                    bottom.clone()
+                } else {
+                    Value::Array(
+                        (0..12)
+                            .map(|_| json!({"kind": "combo-ref", "comboName": format!("c{}", level + 1)}))
+                            .collect(),
+                    )
+                };
+                list.push(json!({"name": format!("c{level}"), "models": members}));
+            }
+            let d = defs(Value::Array(list));
+            let start = std::time::Instant::now();
+            let f = flatten("c0", &d);
+            assert!(f.truncated);
+            assert!(f.cycles.len() <= MAX_MEMBERS);
+            assert!(start.elapsed() < std::time::Duration::from_secs(1));
+        }
     }
 
     #[test]

@@ -213,6 +213,12 @@ impl Catalogue {
             self.warnings
                 .push(summarise("combo cycle ignored", &cycles));
         }
+        if !truncated.is_empty() {
+            self.warnings.push(summarise(
+                "combo expands past the 1024-member limit, the rest not followed, for",
+                &truncated,
+            ));
+        }
         let unresolved = self
             .models
             .iter()
