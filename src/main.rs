@@ -140,7 +140,7 @@ fn call_once(method: &str, params: Option<Value>) -> Result<Value, Value> {
     rt.block_on(async {
         let dispatcher = Dispatcher::new(Arc::new(Service::new()));
         let response = dispatcher.call(json!(1), method.to_string(), params).await;
-        let mut v: Value = serde_json::from_str(response.get())
+        let mut v: Value = serde_json::from_str(&response)
             .map_err(|e| json!({"message": format!("unreadable response: {e}")}))?;
         dispatcher.service().shutdown_background();
         match v.get_mut("error") {

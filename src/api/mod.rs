@@ -201,7 +201,7 @@ impl<T> Raw<T> {
 
 impl<T> Serialize for Raw<T> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize(s)
+        crate::rpc::splice::serialize_raw(&self.0, s)
     }
 }
 

@@ -48,7 +48,7 @@ pub fn fallback_models() -> Vec<Model> {
                 "supportsVision",
                 "supportsTools",
             ] {
-                m.provenance.insert(field.into(), Origin::Default);
+                m.provenance.insert(field, Origin::Default);
             }
             m
         })

@@ -17,16 +17,16 @@ pub fn merge(g: &GatewayModel, dev: Option<&DevModel>) -> Model {
     };
     let prov = &mut m.provenance;
     fn pick<T: Clone>(
-        prov: &mut std::collections::BTreeMap<String, Origin>,
-        name: &str,
+        prov: &mut std::collections::BTreeMap<&'static str, Origin>,
+        name: &'static str,
         gateway: &Option<T>,
         dev: Option<T>,
     ) -> Option<T> {
         if let Some(v) = gateway {
-            prov.insert(name.into(), Origin::Gateway);
+            prov.insert(name, Origin::Gateway);
             Some(v.clone())
         } else if let Some(v) = dev {
-            prov.insert(name.into(), Origin::ModelsDev);
+            prov.insert(name, Origin::ModelsDev);
             Some(v)
         } else {
             None

@@ -123,7 +123,8 @@ pub struct DevRef {
 }
 
 /// One catalogue entry. Absent fields are unknown.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+// Serialized only, never read back: the disk snapshot keeps the gateway's data, not built models.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Model {
     /// Gateway model id (what a host sends as `model`).
@@ -187,7 +188,7 @@ pub struct Model {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub models_dev: Option<DevRef>,
     /// Field name → where its value came from.
-    pub provenance: BTreeMap<String, Origin>,
+    pub provenance: BTreeMap<&'static str, Origin>,
 }
 
 /// Where a catalogue answer came from.

@@ -242,7 +242,7 @@ pub fn apply(models: &mut Vec<Model>, rules: &[OverrideRule]) {
                     name: id.clone(),
                     ..Model::default()
                 };
-                m.provenance.insert("id".into(), Origin::Override);
+                m.provenance.insert("id", Origin::Override);
                 apply_fields(&mut m, &rule.fields);
                 models.push(m);
             }
@@ -251,8 +251,8 @@ pub fn apply(models: &mut Vec<Model>, rules: &[OverrideRule]) {
 }
 
 fn apply_fields(m: &mut Model, f: &OverrideFields) {
-    let mut set = |name: &str| {
-        m.provenance.insert(name.to_string(), Origin::Override);
+    let mut set = |name: &'static str| {
+        m.provenance.insert(name, Origin::Override);
     };
     macro_rules! put {
         ($field:ident, $name:literal) => {

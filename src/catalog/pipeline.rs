@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::capabilities::{has_metadata, lowest_common, Capabilities};
 use super::combos::{direct_member_ids, flatten, ComboDef, FlatMember};
@@ -51,7 +51,7 @@ pub struct Inputs<'a> {
 }
 
 /// One member of a resolved combo.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ResolvedMember {
     /// Where the member sits and its weight.
@@ -68,7 +68,7 @@ pub struct ResolvedMember {
 }
 
 /// A combo resolved to its members.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Resolution {
     /// Routing strategy.
@@ -397,29 +397,29 @@ fn apply_combo(m: &mut Model, def: &ComboDef, r: &Resolution) {
         let gateway = m.context_window.or(def.context_length);
         if gateway.is_some_and(|g| g < computed) {
             m.context_window = gateway;
-            prov.insert("contextWindow".into(), Origin::Gateway);
+            prov.insert("contextWindow", Origin::Gateway);
         } else {
             m.context_window = Some(computed);
-            prov.insert("contextWindow".into(), Origin::Combo);
+            prov.insert("contextWindow", Origin::Combo);
         }
     } else if m.context_window.is_none() && def.context_length.is_some() {
         m.context_window = def.context_length;
-        prov.insert("contextWindow".into(), Origin::Gateway);
+        prov.insert("contextWindow", Origin::Gateway);
     }
-    let mut set_u = |slot: &mut Option<u64>, name: &str, v: Option<u64>| {
+    let mut set_u = |slot: &mut Option<u64>, name: &'static str, v: Option<u64>| {
         if let Some(v) = v {
             let lower = slot.map_or(v, |g| g.min(v));
             if Some(lower) != *slot {
-                prov.insert(name.into(), Origin::Combo);
+                prov.insert(name, Origin::Combo);
             }
             *slot = Some(lower);
         }
     };
     set_u(&mut m.max_tokens, "maxTokens", caps.max_tokens);
-    let mut set_b = |slot: &mut Option<bool>, name: &str, v: Option<bool>| {
+    let mut set_b = |slot: &mut Option<bool>, name: &'static str, v: Option<bool>| {
         if let Some(v) = v {
             *slot = Some(v);
-            m.provenance.insert(name.into(), Origin::Combo);
+            m.provenance.insert(name, Origin::Combo);
         }
     };
     set_b(
@@ -456,7 +456,7 @@ fn apply_combo(m: &mut Model, def: &ComboDef, r: &Resolution) {
                 output: range.output.map(|r| r.max),
                 ..Pricing::default()
             });
-            m.provenance.insert("pricing".into(), Origin::Combo);
+            m.provenance.insert("pricing", Origin::Combo);
         }
     }
 }

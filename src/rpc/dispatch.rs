@@ -4,10 +4,10 @@
 use std::sync::Arc;
 
 use jsonrpsee::Methods;
-use serde_json::value::RawValue;
 use serde_json::Value;
 
 use super::message::{codes, error_response, request_text};
+use super::splice;
 use crate::api::Api;
 use crate::service::Service;
 
@@ -35,8 +35,8 @@ impl Dispatcher {
         &self.service
     }
 
-    /// Runs one request; returns the response object as raw JSON.
-    pub async fn call(&self, id: Value, method: String, params: Option<Value>) -> Box<RawValue> {
+    /// Runs one request; returns the response object's JSON text.
+    pub async fn call(&self, id: Value, method: String, params: Option<Value>) -> String {
         // jsonrpsee's ids are u64, string or null; JSON-RPC allows any integer (negative ids).
         // Such an id travels as a stand-in and is put back into the response.
         let native = !matches!(&id, Value::Number(n) if !n.is_u64());
@@ -46,9 +46,17 @@ impl Dispatcher {
             Value::from(STAND_IN_ID)
         };
         let text = request_text(&wire_id, &method, &params);
-        match self.methods.raw_json_request(&text, 1).await {
-            Ok((response, _)) if native => response,
-            Ok((response, _)) => restore_id(response, &id),
+        let (result, stashed) = splice::scope(self.methods.raw_json_request(&text, 1)).await;
+        let result = result.map(|(response, _)| {
+            if stashed.is_empty() {
+                response.get().to_string()
+            } else {
+                splice::splice(response.get(), &stashed)
+            }
+        });
+        match result {
+            Ok(response) if native => response,
+            Ok(response) => restore_id(response, &id),
             Err(e) => {
                 let v = error_response(
                     &id,
@@ -56,32 +64,28 @@ impl Dispatcher {
                     &format!("invalid request: {e}"),
                     None,
                 );
-                RawValue::from_string(v.to_string()).unwrap_or_default()
+                v.to_string()
             }
         }
     }
 }
 
 /// Puts the client's id back into a response made for [`STAND_IN_ID`].
-fn restore_id(response: Box<RawValue>, id: &Value) -> Box<RawValue> {
+fn restore_id(response: String, id: &Value) -> String {
     let stand_in = format!("\"id\":{STAND_IN_ID}");
-    let text = response.get();
     // jsonrpsee writes `{"jsonrpc":"2.0","id":…` first: replace only within that prefix.
-    if let Some(pos) = text.find(&stand_in).filter(|p| *p < 64) {
-        let fixed = format!(
+    if let Some(pos) = response.find(&stand_in).filter(|p| *p < 64) {
+        return format!(
             "{}\"id\":{}{}",
-            &text[..pos],
+            &response[..pos],
             id,
-            &text[pos + stand_in.len()..]
+            &response[pos + stand_in.len()..]
         );
-        if let Ok(raw) = RawValue::from_string(fixed) {
-            return raw;
-        }
     }
-    match serde_json::from_str::<Value>(text) {
+    match serde_json::from_str::<Value>(&response) {
         Ok(mut v) => {
             v["id"] = id.clone();
-            RawValue::from_string(v.to_string()).unwrap_or(response)
+            v.to_string()
         }
         Err(_) => response,
     }

@@ -4,3 +4,4 @@ pub mod dispatch;
 pub mod framing;
 pub mod message;
 pub mod server;
+pub mod splice;

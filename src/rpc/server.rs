@@ -222,9 +222,7 @@ fn handle_message(
                 let futures = calls
                     .into_iter()
                     .map(|(id, method, params)| dispatcher.call(id, method, params));
-                let responses = futures::future::join_all(futures).await;
-                let mut parts: Vec<String> =
-                    responses.into_iter().map(|r| r.get().to_string()).collect();
+                let mut parts: Vec<String> = futures::future::join_all(futures).await;
                 parts.extend(immediate.iter().map(Value::to_string));
                 outbox.send_text(&format!("[{}]", parts.join(",")));
             });
@@ -269,7 +267,7 @@ fn spawn_request(
         // Whoever removes the entry answers: this task, or the cancel handler.
         let still_ours = lock(&task_in_flight).remove(&task_key).is_some();
         if still_ours {
-            task_outbox.send_text(response.get());
+            task_outbox.send_text(&response);
         }
     });
     if map.insert(key.clone(), handle).is_some() {
