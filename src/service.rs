@@ -133,6 +133,10 @@ struct DevState {
     refreshing: AtomicBool,
 }
 
+fn write_cache_file(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    crate::store::atomic::write_atomic(path, bytes, false)
+}
+
 /// A matcher and the alias table it was built from.
 type MatcherFor = (BTreeMap<String, String>, Arc<Matcher>);
 
@@ -297,13 +301,21 @@ impl Service {
         )
     }
 
-    /// Loads the disk snapshot into memory when memory is empty.
-    fn warm_from_disk(&self, st: &CatalogState, ctx: &CallContext, warnings: &mut Vec<String>) {
+    /// Loads the disk snapshot into memory when memory is empty (file work off the runtime).
+    async fn warm_from_disk(
+        &self,
+        st: &CatalogState,
+        ctx: &CallContext,
+        warnings: &mut Vec<String>,
+    ) {
         if lock(&st.data).is_some() {
             return;
         }
-        match disk::read_snapshot(&Self::snapshot_path(ctx), &ctx.opts.base_url) {
-            Ok(Some(snap)) => {
+        let path = Self::snapshot_path(ctx);
+        let base = ctx.opts.base_url.clone();
+        let read = tokio::task::spawn_blocking(move || disk::read_snapshot(&path, &base)).await;
+        match read {
+            Ok(Ok(Some(snap))) => {
                 let mut slot = lock(&st.data);
                 if slot.is_none() {
                     *slot = Some(Loaded {
@@ -316,8 +328,57 @@ impl Service {
                     });
                 }
             }
-            Ok(None) => {}
-            Err(w) => warnings.push(w),
+            Ok(Ok(None)) => {}
+            Ok(Err(w)) => warnings.push(w),
+            Err(e) => warnings.push(format!("snapshot read failed: {e}")),
+        }
+    }
+
+    /// The models.dev state for these options (None when enrichment is off).
+    fn dev_state(&self, opts: &Options) -> Option<Arc<DevState>> {
+        opts.models_dev.enabled.then(|| {
+            lock(&self.devs)
+                .entry(opts.models_dev.url.clone())
+                .or_default()
+                .clone()
+        })
+    }
+
+    /// Loads the models.dev disk copy into memory when memory is empty (parsed off the runtime).
+    async fn dev_from_disk(&self, st: &DevState, opts: &Options, warnings: &mut Vec<String>) {
+        if lock(&st.data).is_some() {
+            return;
+        }
+        let path = disk::models_dev_path(&opts.cache_dir, &opts.models_dev.url);
+        let parsed = tokio::task::spawn_blocking(move || {
+            let (bytes, mtime) = disk::read_models_dev(&path)?;
+            Some((
+                DevIndex::parse(&bytes).map_err(|e| {
+                    format!(
+                        "ignored the corrupt models.dev copy {} ({e})",
+                        path.display()
+                    )
+                }),
+                mtime,
+            ))
+        })
+        .await
+        .ok()
+        .flatten();
+        match parsed {
+            Some((Ok(index), mtime)) => {
+                let mut slot = lock(&st.data);
+                if slot.is_none() {
+                    *slot = Some(DevLoaded {
+                        index: Arc::new(index),
+                        fetched_at: mtime,
+                        loaded: Instant::now(),
+                        generation: next_generation(),
+                    });
+                }
+            }
+            Some((Err(w), _)) => warnings.push(w),
+            None => {}
         }
     }
 
@@ -361,14 +422,18 @@ impl Service {
                     from_disk: false,
                     generation: next_generation(),
                 };
-                if let Err(w) = disk::write_snapshot(
-                    &Self::snapshot_path(ctx),
-                    &ctx.opts.base_url,
+                let (path, base, at, data) = (
+                    Self::snapshot_path(ctx),
+                    ctx.opts.base_url.clone(),
                     loaded.fetched_at,
-                    &loaded.data,
-                ) {
-                    tracing::warn!("disk snapshot not written: {w}");
-                }
+                    loaded.data.clone(),
+                );
+                // Written after answering; atomic, so a reader never sees half of it.
+                tokio::task::spawn_blocking(move || {
+                    if let Err(w) = disk::write_snapshot(&path, &base, at, &data) {
+                        tracing::warn!("disk snapshot not written: {w}");
+                    }
+                });
                 *lock(&st.data) = Some(loaded.clone());
                 *lock(&st.failure) = None;
                 Ok(loaded)
@@ -394,29 +459,8 @@ impl Service {
         if !md.enabled {
             return None;
         }
-        let st = lock(&self.devs).entry(md.url.clone()).or_default().clone();
-        if lock(&st.data).is_none() {
-            let path = disk::models_dev_path(&opts.cache_dir, &md.url);
-            if let Some((bytes, mtime)) = disk::read_models_dev(&path) {
-                match DevIndex::parse(&bytes) {
-                    Ok(index) => {
-                        let mut slot = lock(&st.data);
-                        if slot.is_none() {
-                            *slot = Some(DevLoaded {
-                                index: Arc::new(index),
-                                fetched_at: mtime,
-                                loaded: Instant::now(),
-                                generation: next_generation(),
-                            });
-                        }
-                    }
-                    Err(e) => warnings.push(format!(
-                        "ignored the corrupt models.dev copy {} ({e})",
-                        path.display()
-                    )),
-                }
-            }
-        }
+        let st = self.dev_state(opts)?;
+        self.dev_from_disk(&st, opts, warnings).await;
         let current = lock(&st.data).clone();
         let fresh = current.as_ref().is_some_and(|c| {
             SystemTime::now()
@@ -471,12 +515,26 @@ impl Service {
         let md = &opts.models_dev;
         match modelsdev::download(&self.http, &md.url, md.timeout).await {
             Ok(bytes) => {
-                let index =
-                    DevIndex::parse(&bytes).map_err(|e| format!("invalid catalogue: {e}"))?;
                 let path = disk::models_dev_path(&opts.cache_dir, &md.url);
-                if let Err(e) = crate::store::atomic::write_atomic(&path, &bytes) {
-                    tracing::warn!("models.dev copy not written to {}: {e}", path.display());
-                }
+                // Parse off the runtime (it overlaps the gateway's parse on another core), and
+                // keep the copy on disk after answering.
+                let index = tokio::task::spawn_blocking(move || {
+                    let index = DevIndex::parse(&bytes);
+                    if index.is_ok() {
+                        tokio::task::spawn_blocking(move || {
+                            if let Err(e) = write_cache_file(&path, &bytes) {
+                                tracing::warn!(
+                                    "models.dev copy not written to {}: {e}",
+                                    path.display()
+                                );
+                            }
+                        });
+                    }
+                    index
+                })
+                .await
+                .map_err(|e| format!("models.dev parse failed: {e}"))?
+                .map_err(|e| format!("invalid catalogue: {e}"))?;
                 let loaded = DevLoaded {
                     index: Arc::new(index),
                     fetched_at: SystemTime::now(),
@@ -616,7 +674,18 @@ impl Service {
     pub async fn catalogue(self: &Arc<Self>, ctx: &CallContext, mode: Freshness) -> CatalogView {
         let mut warnings = ctx.warnings.clone();
         let st = self.catalog_state(ctx);
-        self.warm_from_disk(&st, ctx, &mut warnings);
+        // A cold process reads the snapshot and the models.dev copy at once, on two cores.
+        let mut dev_warnings = Vec::new();
+        match self.dev_state(&ctx.opts) {
+            Some(dev) => {
+                tokio::join!(
+                    self.warm_from_disk(&st, ctx, &mut warnings),
+                    self.dev_from_disk(&dev, &ctx.opts, &mut dev_warnings)
+                );
+            }
+            None => self.warm_from_disk(&st, ctx, &mut warnings).await,
+        }
+        warnings.append(&mut dev_warnings);
         let current = lock(&st.data).clone();
         let ttl = ctx.opts.model_cache_ttl;
         let fresh = current
@@ -731,13 +800,13 @@ impl Service {
 
     /// What this context would see without touching the network: the catalogue last served,
     /// else one built from memory or the disk snapshot (the "before" of a refresh diff).
-    pub fn peek(&self, ctx: &CallContext) -> Option<Arc<Catalogue>> {
+    pub async fn peek(&self, ctx: &CallContext) -> Option<Arc<Catalogue>> {
         let st = self.catalog_state(ctx);
         if let Some(c) = lock(&st.last_served).clone() {
             return Some(c);
         }
         let mut warnings = Vec::new();
-        self.warm_from_disk(&st, ctx, &mut warnings);
+        self.warm_from_disk(&st, ctx, &mut warnings).await;
         let loaded = lock(&st.data).clone()?;
         let dev = self.dev_now(&ctx.opts);
         Some(self.build(&st, &loaded, dev.as_ref(), &ctx.opts))

@@ -458,6 +458,7 @@ async fn corrupt_snapshot_is_ignored_with_a_warning() {
     {
         let mut s = Server::spawn(&sb, &[]);
         s.ok("models.list", json!({"refresh": true, "options": opts}));
+        s.close(); // the snapshot is written after answering, before a clean exit
     }
     for e in std::fs::read_dir(sb.cache_dir()).expect("dir").flatten() {
         std::fs::write(e.path(), b"{ torn").expect("corrupt");
@@ -743,6 +744,7 @@ async fn refresh_in_a_new_process_diffs_against_the_snapshot() {
     {
         let mut s = Server::spawn(&sb, &[]);
         s.ok("models.list", json!({"refresh": true, "options": opts}));
+        s.close(); // the snapshot is written after answering, before a clean exit
     }
     gw.reset().await;
     Mock::given(path("/v1/models"))

@@ -104,7 +104,7 @@ pub fn register(api: &mut Api) {
         "Refetches the gateway's models and combos and models.dev; returns the catalogue and a diff.",
         |svc: Arc<Service>, p: ModelsRefreshParams| async move {
             let ctx = svc.context(p.options.as_ref(), p.api_key.as_deref());
-            let before = svc.peek(&ctx);
+            let before = svc.peek(&ctx).await;
             let mut warnings = Vec::new();
             svc.refresh_models_dev(&ctx.opts, &mut warnings).await;
             let view = svc.catalogue(&ctx, Freshness::Refresh).await;

@@ -76,13 +76,11 @@ pub async fn fetch_models(
 ) -> Result<(Vec<GatewayModel>, Vec<String>), ServiceError> {
     let url = opts.endpoint("models");
     let resp = get_ok(http, &url, key, opts.request_timeout).await?;
-    let body = resp
-        .json()
-        .map_err(|reason| ServiceError::BadGatewayResponse {
-            url: url.clone(),
-            reason,
-        })?;
-    parse_models_body(&body).map_err(|reason| ServiceError::BadGatewayResponse { url, reason })
+    // Parsing a large list is CPU work: off the runtime, overlapping the models.dev parse.
+    let parsed = tokio::task::spawn_blocking(move || parse_models_body(&resp.json()?))
+        .await
+        .map_err(|e| ServiceError::Internal(format!("model list parse failed: {e}")))?;
+    parsed.map_err(|reason| ServiceError::BadGatewayResponse { url, reason })
 }
 
 /// Fetches combo definitions: `{baseURL}/combos` (gateways ≥ 3.8), falling back to

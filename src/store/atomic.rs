@@ -23,7 +23,9 @@ pub fn ensure_private_dir(dir: &Path) -> std::io::Result<()> {
 }
 
 /// Atomically replaces `path` with `bytes`, mode 0600. Refuses to write through a symlink.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+/// `durable` also fsyncs the data before the rename (credentials: yes; caches: not needed, a
+/// torn cache file after a power cut is detected and ignored).
+pub fn write_atomic(path: &Path, bytes: &[u8], durable: bool) -> std::io::Result<()> {
     let dir = path
         .parent()
         .ok_or_else(|| std::io::Error::other("the path has no parent directory"))?;
@@ -37,7 +39,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     }
     let mut tmp = tempfile::Builder::new().prefix(".tmp-").tempfile_in(dir)?; // tempfile creates it 0600 on unix
     tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
+    if durable {
+        tmp.as_file().sync_all()?;
+    }
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
 }

@@ -98,7 +98,7 @@ fn update(
         let mut out = serde_json::to_vec_pretty(&Value::Object(entries))
             .map_err(|e| ServiceError::Internal(e.to_string()))?;
         out.push(b'\n');
-        write_atomic(&path, &out).map_err(|e| io_err("cannot be written", e))?;
+        write_atomic(&path, &out, true).map_err(|e| io_err("cannot be written", e))?;
     }
     drop(lock);
     Ok((changed, path))

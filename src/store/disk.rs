@@ -100,7 +100,7 @@ pub fn write_snapshot(
         data,
     })
     .map_err(|e| e.to_string())?;
-    write_atomic(path, &bytes).map_err(|e| format!("cannot write {} ({e})", path.display()))
+    write_atomic(path, &bytes, false).map_err(|e| format!("cannot write {} ({e})", path.display()))
 }
 
 /// Reads the models.dev copy and its modification time.
