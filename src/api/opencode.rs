@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::models::freshness;
-use super::Api;
+use super::{Api, Raw};
 use crate::catalog::model::Source;
 use crate::catalog::opencode::{provider_block, ProviderBlock};
 use crate::options::OptionsInput;
@@ -31,7 +31,7 @@ pub struct OpencodeProviderParams {
 #[serde(rename_all = "camelCase")]
 pub struct OpencodeProviderResult {
     /// The `provider.omniroute` block.
-    pub provider: ProviderBlock,
+    pub provider: Raw<ProviderBlock>,
     /// Where the models came from.
     pub source: Source,
     /// When the gateway data was fetched.
@@ -48,8 +48,12 @@ pub fn register(api: &mut Api) {
         |svc: Arc<Service>, p: OpencodeProviderParams| async move {
             let ctx = svc.context(p.options.as_ref(), p.api_key.as_deref());
             let view = svc.catalogue(&ctx, freshness(p.refresh, &ctx.opts)).await;
+            let key = format!("opencode|{}|{:?}", ctx.opts.base_url, ctx.opts.api_mode);
+            let block = view
+                .catalogue
+                .view(&key, |models| provider_block(models, &ctx.opts));
             Ok(OpencodeProviderResult {
-                provider: provider_block(&view.catalogue.models, &ctx.opts),
+                provider: Raw::new(block),
                 source: view.source,
                 fetched_at: view.fetched_at.map(rfc3339),
                 warnings: view.warnings,

@@ -32,8 +32,8 @@ pub struct Catalogue {
     matcher: Arc<Matcher>,
     /// Warnings produced while building (ambiguous matches, cycles…).
     pub warnings: Vec<String>,
-    /// `models` serialized once, on first use.
-    models_json: std::sync::OnceLock<Arc<serde_json::value::RawValue>>,
+    /// Host views serialized once per key (e.g. the OpenCode block per base URL and API mode).
+    views: std::sync::Mutex<HashMap<String, Arc<serde_json::value::RawValue>>>,
 }
 
 /// Everything the pipeline reads.
@@ -168,19 +168,31 @@ impl Catalogue {
             dev: None,
             matcher,
             warnings: Vec::new(),
-            models_json: Default::default(),
+            views: Default::default(),
         }
+    }
+
+    /// A host view of this catalogue, built and serialized once per `key`.
+    pub fn view<'s, T: Serialize>(
+        &'s self,
+        key: &str,
+        build: impl FnOnce(&'s [Model]) -> T,
+    ) -> Arc<serde_json::value::RawValue> {
+        let mut views = self.views.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(v) = views.get(key) {
+            return v.clone();
+        }
+        let raw: Arc<serde_json::value::RawValue> =
+            serde_json::value::to_raw_value(&build(&self.models))
+                .map(Arc::from)
+                .unwrap_or_else(|_| Arc::from(serde_json::value::RawValue::NULL.to_owned()));
+        views.insert(key.to_string(), raw.clone());
+        raw
     }
 
     /// The models as JSON, serialized once per catalogue (hosts list the same catalogue often).
     pub fn models_json(&self) -> Arc<serde_json::value::RawValue> {
-        self.models_json
-            .get_or_init(|| {
-                serde_json::value::to_raw_value(&self.models)
-                    .map(Arc::from)
-                    .unwrap_or_else(|_| Arc::from(serde_json::value::RawValue::NULL.to_owned()))
-            })
-            .clone()
+        self.view("models", |models| models)
     }
 
     /// Fills every combo model from its members.
