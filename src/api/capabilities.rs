@@ -8,9 +8,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::models::freshness;
-use super::Api;
+use super::{Api, SourceInfo};
 use crate::catalog::capabilities::Capabilities;
-use crate::catalog::model::Source;
 use crate::error::ServiceError;
 use crate::options::OptionsInput;
 use crate::service::Service;
@@ -39,10 +38,9 @@ pub struct CapabilitiesResult {
     /// The capabilities.
     #[serde(flatten)]
     pub capabilities: Capabilities,
-    /// Where the data came from.
-    pub source: Source,
-    /// Why members are unknown, cycles, and other notes.
-    pub warnings: Vec<String>,
+    /// Where the data came from; `warnings` also say why members are unknown.
+    #[serde(flatten)]
+    pub origin: SourceInfo,
 }
 
 /// Registers `capabilities.compute`.
@@ -70,12 +68,9 @@ pub fn register(api: &mut Api) {
             let mode = freshness(p.refresh.or(Some(false)), &ctx.opts);
             let view = svc.catalogue(&ctx, mode).await;
             let (capabilities, notes) = view.catalogue.capabilities_of(&ids);
-            let mut warnings = view.warnings.clone();
-            warnings.extend(notes);
             Ok(CapabilitiesResult {
                 capabilities,
-                source: view.source,
-                warnings,
+                origin: SourceInfo::of(&view, notes),
             })
         },
     );

@@ -8,12 +8,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::models::freshness;
-use super::Api;
-use crate::catalog::model::Source;
+use super::{Api, SourceInfo};
 use crate::catalog::pipeline::Resolution;
 use crate::error::ServiceError;
 use crate::options::OptionsInput;
-use crate::service::{rfc3339, Service};
+use crate::service::Service;
 
 /// `combos.resolve` params.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
@@ -43,11 +42,8 @@ pub struct CombosResolveResult {
     #[serde(flatten)]
     pub resolution: Option<Resolution>,
     /// Where the data came from.
-    pub source: Source,
-    /// When the gateway data was fetched.
-    pub fetched_at: Option<String>,
-    /// Warnings.
-    pub warnings: Vec<String>,
+    #[serde(flatten)]
+    pub origin: SourceInfo,
 }
 
 /// Registers `combos.resolve`.
@@ -81,7 +77,7 @@ pub fn register(api: &mut Api) {
                     hint,
                 });
             }
-            let mut warnings = view.warnings.clone();
+            let mut warnings = Vec::new();
             if resolution.is_none() {
                 warnings.push(format!(
                     "{:?} is a combo on the gateway but its definition could not be read; members unknown",
@@ -92,9 +88,7 @@ pub fn register(api: &mut Api) {
                 name: p.name,
                 found: resolution.is_some(),
                 resolution,
-                source: view.source,
-                fetched_at: view.fetched_at.map(rfc3339),
-                warnings,
+                origin: SourceInfo::of(&view, warnings),
             })
         },
     );

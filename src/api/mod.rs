@@ -73,6 +73,34 @@ fn root_schema_of<T: JsonSchema>() -> Schema {
     schemars::schema_for!(T)
 }
 
+/// Where a catalogue-based answer came from; flattened into every such result.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SourceInfo {
+    /// Where the data came from.
+    pub source: crate::catalog::model::Source,
+    /// When the gateway data was fetched (RFC 3339); null for the fallback models.
+    pub fetched_at: Option<String>,
+    /// Everything the caller should know (invalid options, failed refreshes, skipped entries).
+    pub warnings: Vec<String>,
+}
+
+impl SourceInfo {
+    /// The origin of a catalogue view, with extra warnings appended.
+    pub fn of(
+        view: &crate::service::CatalogView,
+        extra: impl IntoIterator<Item = String>,
+    ) -> SourceInfo {
+        let mut warnings = view.warnings.clone();
+        warnings.extend(extra);
+        SourceInfo {
+            source: view.source,
+            fetched_at: view.fetched_at.map(crate::service::rfc3339),
+            warnings,
+        }
+    }
+}
+
 /// Turns a domain error into a JSON-RPC error object.
 pub fn rpc_error(e: ServiceError) -> ErrorObjectOwned {
     ErrorObjectOwned::owned(e.code(), e.to_string(), Some(e.data()))

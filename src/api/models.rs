@@ -6,10 +6,10 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{Api, Raw};
-use crate::catalog::model::{Model, Source};
+use super::{Api, Raw, SourceInfo};
+use crate::catalog::model::Model;
 use crate::options::{Options, OptionsInput};
-use crate::service::{diff, rfc3339, CatalogView, Diff, Freshness, Service};
+use crate::service::{diff, CatalogView, Diff, Freshness, Service};
 
 /// `models.list` params.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
@@ -44,15 +44,12 @@ pub struct ModelsListResult {
     pub models: Raw<Vec<Model>>,
     /// How many.
     pub count: usize,
-    /// Where the list came from.
-    pub source: Source,
-    /// When the gateway data was fetched (RFC 3339), null for fallback models.
-    pub fetched_at: Option<String>,
     /// The gateway.
     #[serde(rename = "baseURL")]
     pub base_url: String,
-    /// Everything the caller should know (invalid options, failed refreshes, skipped entries).
-    pub warnings: Vec<String>,
+    /// Where the list came from.
+    #[serde(flatten)]
+    pub origin: SourceInfo,
 }
 
 /// `models.refresh` result.
@@ -81,10 +78,8 @@ pub fn list_result(view: &CatalogView, opts: &Options) -> ModelsListResult {
     ModelsListResult {
         models: Raw::new(view.catalogue.models_json()),
         count: view.catalogue.models.len(),
-        source: view.source,
-        fetched_at: view.fetched_at.map(rfc3339),
         base_url: opts.base_url.clone(),
-        warnings: view.warnings.clone(),
+        origin: SourceInfo::of(view, []),
     }
 }
 
@@ -113,7 +108,7 @@ pub fn register(api: &mut Api) {
                 ..Diff::default()
             });
             let mut list = list_result(&view, &ctx.opts);
-            list.warnings.extend(warnings);
+            list.origin.warnings.extend(warnings);
             Ok(ModelsRefreshResult { list, diff: d })
         },
     );

@@ -7,11 +7,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::models::freshness;
-use super::{Api, Raw};
-use crate::catalog::model::Source;
+use super::{Api, Raw, SourceInfo};
 use crate::catalog::opencode::{provider_block, ProviderBlock};
 use crate::options::OptionsInput;
-use crate::service::{rfc3339, Service};
+use crate::service::Service;
 
 /// `opencode.provider` params.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
@@ -33,11 +32,8 @@ pub struct OpencodeProviderResult {
     /// The `provider.omniroute` block.
     pub provider: Raw<ProviderBlock>,
     /// Where the models came from.
-    pub source: Source,
-    /// When the gateway data was fetched.
-    pub fetched_at: Option<String>,
-    /// Warnings.
-    pub warnings: Vec<String>,
+    #[serde(flatten)]
+    pub origin: SourceInfo,
 }
 
 /// Registers `opencode.provider`.
@@ -54,9 +50,7 @@ pub fn register(api: &mut Api) {
                 .view(&key, |models| provider_block(models, &ctx.opts));
             Ok(OpencodeProviderResult {
                 provider: Raw::new(block),
-                source: view.source,
-                fetched_at: view.fetched_at.map(rfc3339),
-                warnings: view.warnings,
+                origin: SourceInfo::of(&view, []),
             })
         },
     );
