@@ -13,7 +13,9 @@ pub enum ServiceError {
     /// Connection refused, DNS failure, TLS failure…
     #[error("cannot reach the gateway at {url}: {reason}; is OmniRoute running there? (set `baseURL` to change the address)")]
     GatewayUnreachable { url: String, reason: String },
-    /// The gateway accepted the connection but did not answer in time.
+    /// The gateway accepted the connection but did not answer in time. Reported with the same
+    /// kind as a refused connection (`gateway_unreachable`: either way there is no answer) and
+    /// `data.cause: "timeout"`.
     #[error("the gateway at {url} did not answer within {timeout_ms} ms; raise `requestTimeoutMs` or check the gateway")]
     GatewayTimeout { url: String, timeout_ms: u64 },
     /// The gateway answered something we cannot use.
@@ -45,7 +47,7 @@ impl ServiceError {
         match self {
             ServiceError::AuthRejected { .. } => "auth_rejected",
             ServiceError::GatewayUnreachable { .. } => "gateway_unreachable",
-            ServiceError::GatewayTimeout { .. } => "gateway_timeout",
+            ServiceError::GatewayTimeout { .. } => "gateway_unreachable",
             ServiceError::BadGatewayResponse { .. } => "bad_gateway_response",
             ServiceError::NotFound { .. } => "not_found",
             ServiceError::CredentialsFile { .. } => "credentials_file",
@@ -61,7 +63,7 @@ impl ServiceError {
         match self {
             ServiceError::AuthRejected { .. } => -32050,
             ServiceError::GatewayUnreachable { .. } => -32051,
-            ServiceError::GatewayTimeout { .. } => -32052,
+            ServiceError::GatewayTimeout { .. } => -32051,
             ServiceError::BadGatewayResponse { .. } => -32053,
             ServiceError::NotFound { .. } => -32054,
             ServiceError::CredentialsFile { .. } => -32055,
@@ -80,9 +82,16 @@ impl ServiceError {
                 data["url"] = json!(url);
                 data["status"] = json!(status);
             }
-            ServiceError::GatewayUnreachable { url, .. }
-            | ServiceError::GatewayTimeout { url, .. }
-            | ServiceError::BadGatewayResponse { url, .. } => data["url"] = json!(url),
+            ServiceError::GatewayTimeout { url, timeout_ms } => {
+                data["url"] = json!(url);
+                data["cause"] = json!("timeout");
+                data["timeoutMs"] = json!(timeout_ms);
+            }
+            ServiceError::GatewayUnreachable { url, .. } => {
+                data["url"] = json!(url);
+                data["cause"] = json!("unreachable");
+            }
+            ServiceError::BadGatewayResponse { url, .. } => data["url"] = json!(url),
             ServiceError::CredentialsFile { path, .. } | ServiceError::CacheIo { path, .. } => {
                 data["path"] = json!(path)
             }

@@ -233,7 +233,8 @@ async fn timeout_and_refused_connection() {
         .contains("did not answer within 300 ms"));
 
     let e = s.err("auth.connect", json!({"apiKey": KEY, "options": opts}));
-    assert_eq!(e["data"]["kind"], "gateway_timeout");
+    assert_eq!(e["data"]["kind"], "gateway_unreachable");
+    assert_eq!(e["data"]["cause"], "timeout");
 
     // A port nothing listens on.
     let dead = {

@@ -402,7 +402,7 @@ fn fault_slow_trickle_is_bounded_by_the_total_timeout() {
         move |_req, conn| trickle(conn, Duration::from_millis(50)),
         1200,
     );
-    expect_kind(&r, "gateway_timeout");
+    expect_kind(&r, "gateway_unreachable");
     assert!(
         elapsed >= Duration::from_millis(1100) && elapsed < Duration::from_millis(3200),
         "{elapsed:?}"
