@@ -456,9 +456,6 @@ impl Service {
         warnings: &mut Vec<String>,
     ) -> Option<DevLoaded> {
         let md = &opts.models_dev;
-        if !md.enabled {
-            return None;
-        }
         let st = self.dev_state(opts)?;
         self.dev_from_disk(&st, opts, warnings).await;
         let current = lock(&st.data).clone();
@@ -608,12 +605,9 @@ impl Service {
 
     /// The models.dev index already in memory, without any I/O.
     fn dev_now(&self, opts: &Options) -> Option<DevLoaded> {
-        if !opts.models_dev.enabled {
-            return None;
-        }
-        let st = lock(&self.devs).get(&opts.models_dev.url).cloned()?;
-        let l = lock(&st.data).clone();
-        l
+        let st = self.dev_state(opts)?;
+        let loaded = lock(&st.data).clone();
+        loaded
     }
 
     fn spawn_gateway_refresh(self: &Arc<Self>, st: Arc<CatalogState>, ctx: CallContext) {
@@ -814,13 +808,12 @@ impl Service {
 
     /// Forces the next models.dev read to download again.
     pub async fn refresh_models_dev(self: &Arc<Self>, opts: &Options, warnings: &mut Vec<String>) {
-        if !opts.models_dev.enabled || opts.offline {
+        if opts.offline {
             return;
         }
-        let st = lock(&self.devs)
-            .entry(opts.models_dev.url.clone())
-            .or_default()
-            .clone();
+        let Some(st) = self.dev_state(opts) else {
+            return;
+        };
         if let Err(e) = self.load_dev(&st, opts).await {
             warnings.push(format!(
                 "models.dev refresh failed ({e}); using the last downloaded copy"
