@@ -207,6 +207,13 @@ impl Service {
         self.shut_down.load(Ordering::SeqCst)
     }
 
+    /// Remembers a background task so exit can stop it; forgets finished ones.
+    fn track(&self, handle: tokio::task::AbortHandle) {
+        let mut tasks = lock(&self.background);
+        tasks.retain(|h| !h.is_finished());
+        tasks.push(handle);
+    }
+
     /// Stops background refreshes (at exit).
     pub fn shutdown_background(&self) {
         for h in lock(&self.background).drain(..) {
@@ -568,7 +575,7 @@ impl Service {
                 this.rebuild_and_notify(&opts);
             }
         });
-        lock(&self.background).push(handle.abort_handle());
+        self.track(handle.abort_handle());
     }
 
     /// After a background load: rebuild every cached catalogue for this base URL and notify
@@ -623,7 +630,7 @@ impl Service {
                 Err(e) => tracing::info!("background refresh failed: {e}"),
             }
         });
-        lock(&self.background).push(handle.abort_handle());
+        self.track(handle.abort_handle());
     }
 
     /// Builds (or reuses) the catalogue for the given gateway data and models.dev copy.

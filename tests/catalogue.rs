@@ -759,3 +759,17 @@ async fn refresh_in_a_new_process_diffs_against_the_snapshot() {
         json!({"added": ["a/c"], "removed": ["a/b"], "changed": []})
     );
 }
+
+#[test]
+fn auth_connect_refuses_an_unusable_base_url() {
+    let sb = Sandbox::new();
+    let mut s = Server::spawn(&sb, &[]);
+    let e = s.err(
+        "auth.connect",
+        json!({"apiKey": KEY, "baseURL": "ftp://gateway"}),
+    );
+    assert_eq!(e["code"], -32602);
+    assert!(e["message"].as_str().expect("msg").contains("baseURL"));
+    assert!(!sb.auth_file().exists());
+    assert_no_key(&s, KEY);
+}

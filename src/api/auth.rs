@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use super::{key_hint, Api, NoParams};
 use crate::error::ServiceError;
 use crate::gateway;
-use crate::options::OptionsInput;
+use crate::options::{normalise_base_url, OptionsInput};
 use crate::service::KeySource;
 use crate::store::credentials;
 
@@ -97,8 +97,14 @@ pub fn register(api: &mut Api) {
                 return Err(ServiceError::InvalidParams("`apiKey` is empty".into()));
             }
             let mut layer = p.options.clone().unwrap_or_else(|| json!({}));
-            if let (Some(url), Value::Object(o)) = (&p.base_url, &mut layer) {
-                o.insert("baseURL".into(), json!(url));
+            if let Some(url) = &p.base_url {
+                // An explicit gateway that is unusable is an error here, not a silent default:
+                // the key would be checked against (and stored for) another gateway.
+                normalise_base_url(url)
+                    .map_err(|why| ServiceError::InvalidParams(format!("`baseURL`: {why}")))?;
+                if let Value::Object(o) = &mut layer {
+                    o.insert("baseURL".into(), json!(url));
+                }
             }
             let ctx = svc.context(Some(&layer), Some(&key));
             let model_count = gateway::check_key(svc.http(), &ctx.opts, &key).await?;
