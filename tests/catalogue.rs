@@ -207,15 +207,7 @@ async fn empty_list_is_a_valid_answer() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn timeout_and_refused_connection() {
-    let gw = MockServer::start().await;
-    Mock::given(path("/v1/models"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(list(vec![]))
-                .set_delay(Duration::from_secs(10)),
-        )
-        .mount(&gw)
-        .await;
+    let gw = common::slow_gateway(list(vec![]), Duration::from_secs(10)).await;
     let sb = Sandbox::new();
     let mut s = Server::spawn(&sb, &[]);
     let mut opts = options(&base(&gw), None);
@@ -310,15 +302,11 @@ async fn ttl_and_refresh_on_list() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn concurrent_callers_share_one_fetch() {
-    let gw = MockServer::start().await;
-    Mock::given(path("/v1/models"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(list(vec![model_entry("a/b", "a")]))
-                .set_delay(Duration::from_millis(400)),
-        )
-        .mount(&gw)
-        .await;
+    let gw = common::slow_gateway(
+        list(vec![model_entry("a/b", "a")]),
+        Duration::from_millis(400),
+    )
+    .await;
     let sb = Sandbox::new();
     let mut s = Server::spawn(&sb, &[]);
     let opts = options(&base(&gw), None);
@@ -338,15 +326,7 @@ async fn concurrent_callers_share_one_fetch() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn concurrent_failures_are_shared_too() {
-    let gw = MockServer::start().await;
-    Mock::given(path("/v1/models"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(list(vec![]))
-                .set_delay(Duration::from_secs(5)),
-        )
-        .mount(&gw)
-        .await;
+    let gw = common::slow_gateway(list(vec![]), Duration::from_secs(5)).await;
     let sb = Sandbox::new();
     let mut s = Server::spawn(&sb, &[]);
     let mut opts = options(&base(&gw), None);

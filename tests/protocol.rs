@@ -9,8 +9,6 @@ use std::time::{Duration, Instant};
 
 use common::{Sandbox, Server};
 use serde_json::{json, Value};
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const T: Duration = Duration::from_secs(10);
 
@@ -387,23 +385,13 @@ fn default_limit_is_16_mib_over_lsp() {
     );
 }
 
-async fn slow_gateway(delay: Duration) -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/v1/models"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(common::list(vec![common::model_entry("a/b", "a")]))
-                .set_delay(delay),
-        )
-        .mount(&server)
-        .await;
-    server
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_slow_request_does_not_block_fast_ones_and_can_be_cancelled() {
-    let gw = slow_gateway(Duration::from_secs(3)).await;
+    let gw = common::slow_gateway(
+        common::list(vec![common::model_entry("a/b", "a")]),
+        Duration::from_secs(3),
+    )
+    .await;
     let sb = Sandbox::new();
     let mut s = Server::spawn(&sb, &[]);
     let opts = common::options(&format!("{}/v1", gw.uri()), None);
@@ -430,7 +418,11 @@ async fn a_slow_request_does_not_block_fast_ones_and_can_be_cancelled() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn responses_may_come_back_out_of_order() {
-    let gw = slow_gateway(Duration::from_millis(800)).await;
+    let gw = common::slow_gateway(
+        common::list(vec![common::model_entry("a/b", "a")]),
+        Duration::from_millis(800),
+    )
+    .await;
     let sb = Sandbox::new();
     let mut s = Server::spawn(&sb, &[]);
     let opts = common::options(&format!("{}/v1", gw.uri()), None);

@@ -306,3 +306,17 @@ pub fn by_id(result: &Value) -> HashMap<String, Value> {
         .map(|m| (m["id"].as_str().unwrap_or_default().to_string(), m.clone()))
         .collect()
 }
+
+/// A mock gateway whose `/v1/models` answers `body` after `delay`.
+pub async fn slow_gateway(body: Value, delay: Duration) -> wiremock::MockServer {
+    let server = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::path("/v1/models"))
+        .respond_with(
+            wiremock::ResponseTemplate::new(200)
+                .set_body_json(body)
+                .set_delay(delay),
+        )
+        .mount(&server)
+        .await;
+    server
+}
