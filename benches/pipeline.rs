@@ -192,14 +192,14 @@ fn benches(c: &mut Criterion) {
 
     // the OpenCode view: provider_block + its serialization
     {
-        let opts = Options::parse(&[&json!({})]).0;
+        let opts = Options::parse(&[&json!({})], &omniroute_rpc::env::Env::default()).0;
         let mut g = c.benchmark_group("opencode-provider");
         for s in &sizes {
             let cat = build(&f, s);
             g.throughput(Throughput::Elements(s.n as u64));
             g.bench_with_input(BenchmarkId::from_parameter(s.n), &cat, |b, cat| {
                 b.iter(|| {
-                    let block = provider_block(&cat.models, &opts);
+                    let block = provider_block(&cat.models, &opts.base_url, opts.api_mode);
                     black_box(serde_json::to_vec(&block).expect("json").len())
                 })
             });

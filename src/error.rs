@@ -21,6 +21,10 @@ pub enum ServiceError {
     /// The gateway answered something we cannot use.
     #[error("the gateway at {url} sent an unusable response: {reason}")]
     BadGatewayResponse { url: String, reason: String },
+    /// models.dev could not be downloaded or parsed (enrichment falls back to the last copy or
+    /// to the gateway's own metadata; never an error of a call, only a warning).
+    #[error("models.dev at {url} is unavailable: {reason}")]
+    ModelsDevUnavailable { url: String, reason: String },
     /// A named thing (a combo, a model) does not exist.
     #[error("{what} was not found{hint}")]
     NotFound { what: String, hint: String },
@@ -49,6 +53,7 @@ impl ServiceError {
             ServiceError::GatewayUnreachable { .. } => "gateway_unreachable",
             ServiceError::GatewayTimeout { .. } => "gateway_unreachable",
             ServiceError::BadGatewayResponse { .. } => "bad_gateway_response",
+            ServiceError::ModelsDevUnavailable { .. } => "models_dev_unavailable",
             ServiceError::NotFound { .. } => "not_found",
             ServiceError::CredentialsFile { .. } => "credentials_file",
             ServiceError::ShutDown => "shut_down",
@@ -66,6 +71,7 @@ impl ServiceError {
             ServiceError::GatewayTimeout { .. } => -32051,
             ServiceError::BadGatewayResponse { .. } => -32053,
             ServiceError::NotFound { .. } => -32054,
+            ServiceError::ModelsDevUnavailable { .. } => -32058,
             ServiceError::CredentialsFile { .. } => -32055,
             ServiceError::ShutDown => -32056,
             ServiceError::CacheIo { .. } => -32057,
@@ -91,7 +97,8 @@ impl ServiceError {
                 data["url"] = json!(url);
                 data["cause"] = json!("unreachable");
             }
-            ServiceError::BadGatewayResponse { url, .. } => data["url"] = json!(url),
+            ServiceError::BadGatewayResponse { url, .. }
+            | ServiceError::ModelsDevUnavailable { url, .. } => data["url"] = json!(url),
             ServiceError::CredentialsFile { path, .. } | ServiceError::CacheIo { path, .. } => {
                 data["path"] = json!(path)
             }

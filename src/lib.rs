@@ -7,8 +7,11 @@
 
 pub mod api;
 pub mod catalog;
+pub mod display;
+pub mod env;
 pub mod error;
 pub mod gateway;
+pub mod http;
 pub mod modelsdev;
 pub mod options;
 pub mod rpc;

@@ -9,9 +9,15 @@ use clap::{Parser, Subcommand};
 use serde_json::{json, Value};
 
 use omniroute_rpc::api::{discover, Api};
-use omniroute_rpc::rpc::dispatch::Dispatcher;
-use omniroute_rpc::rpc::server::{serve, DEFAULT_MAX_FRAME};
-use omniroute_rpc::service::Service;
+use omniroute_rpc::display::escape_controls;
+use omniroute_rpc::env::Env;
+use omniroute_rpc::rpc::connection::Connection;
+use omniroute_rpc::rpc::server::{self, Hooks, DEFAULT_MAX_FRAME};
+use omniroute_rpc::service::{Notifier, Service};
+
+/// How long a process whose input ended waits for a background refresh to land in the
+/// snapshot (so the next start is fresh) before it exits.
+const BACKGROUND_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// JSON-RPC 2.0 service over stdio for OmniRoute: models enriched with real limits, combos
 /// resolved, credentials stored — for OpenCode, editors and scripts.
@@ -101,11 +107,13 @@ fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
 fn main() {
     let cli = Cli::parse();
     init_logging();
+    // The one place the environment is read.
+    let env = Env::from_process();
     let code = match cli.command.unwrap_or(Command::Serve {
         max_frame: DEFAULT_MAX_FRAME,
     }) {
-        Command::Serve { max_frame } => run_serve(max_frame),
-        Command::Call { method, params } => run_call(&method, params.as_deref()),
+        Command::Serve { max_frame } => run_serve(env, max_frame),
+        Command::Call { method, params } => run_call(env, &method, params.as_deref()),
         Command::Models {
             command:
                 ModelsCommand::List {
@@ -113,14 +121,14 @@ fn main() {
                     json,
                     timeout_ms,
                 },
-        } => run_models_list(base_url, json, timeout_ms),
+        } => run_models_list(env, base_url, json, timeout_ms),
         Command::Schema { dir } => run_schema(dir.unwrap_or_else(|| PathBuf::from("schema"))),
     };
     // Exit at once: the stdin reader thread may still be blocked in read().
     std::process::exit(code);
 }
 
-fn run_serve(max_frame: usize) -> i32 {
+fn run_serve(env: Env, max_frame: usize) -> i32 {
     let rt = match runtime() {
         Ok(rt) => rt,
         Err(e) => {
@@ -128,21 +136,44 @@ fn run_serve(max_frame: usize) -> i32 {
             return 70;
         }
     };
-    let dispatcher = Arc::new(Dispatcher::new(Arc::new(Service::new())));
     let stdin = BufReader::with_capacity(64 * 1024, std::io::stdin());
-    rt.block_on(serve(dispatcher, stdin, std::io::stdout(), max_frame))
+    let code = rt.block_on(async {
+        let (connection, io) = Connection::stdio(stdin, std::io::stdout(), max_frame);
+        let outbox = connection.outbox.clone();
+        let notifier = Notifier::new(move |method, params| outbox.notify(method, params));
+        let service = Arc::new(Service::new(env, notifier));
+        let dispatcher = Arc::new(Api::new(service.clone()).into_dispatcher());
+        let (exit_svc, end_svc) = (service.clone(), service.clone());
+        let hooks = Hooks {
+            exit_code: Box::new(move || i32::from(!exit_svc.is_shut_down())),
+            at_end_of_input: Box::new(move || {
+                Box::pin(async move { end_svc.finish_background(BACKGROUND_GRACE).await })
+            }),
+        };
+        let code = server::run(connection, dispatcher, hooks).await;
+        service.stop_background();
+        (code, io)
+    });
+    let (code, io) = code;
+    io.join();
+    code
 }
 
 /// Runs one request in-process; `Ok(result)` or `Err(error object)`.
-fn call_once(method: &str, params: Option<Value>) -> Result<Value, Value> {
+fn call_once(env: Env, method: &str, params: Option<Value>) -> Result<Value, Value> {
     let rt = runtime()
         .map_err(|e| json!({"message": format!("cannot start the async runtime: {e}")}))?;
     rt.block_on(async {
-        let dispatcher = Dispatcher::new(Arc::new(Service::new()));
-        let response = dispatcher.call(json!(1), method.to_string(), params).await;
+        let service = Arc::new(Service::new(env, Notifier::none()));
+        let dispatcher = Api::new(service.clone()).into_dispatcher();
+        let params = params
+            .map(|p| serde_json::value::to_raw_value(&p))
+            .transpose()
+            .map_err(|e| json!({"message": format!("unreadable params: {e}")}))?;
+        let response = dispatcher.call("1", method, params.as_deref()).await;
         let mut v: Value = serde_json::from_str(&response)
             .map_err(|e| json!({"message": format!("unreadable response: {e}")}))?;
-        dispatcher.service().shutdown_background();
+        service.stop_background();
         match v.get_mut("error") {
             Some(err) => Err(err.take()),
             None => Ok(v.get_mut("result").map(Value::take).unwrap_or(Value::Null)),
@@ -150,7 +181,7 @@ fn call_once(method: &str, params: Option<Value>) -> Result<Value, Value> {
     })
 }
 
-fn run_call(method: &str, params: Option<&str>) -> i32 {
+fn run_call(env: Env, method: &str, params: Option<&str>) -> i32 {
     let params = match params.map(serde_json::from_str::<Value>) {
         None => None,
         Some(Ok(v)) => Some(v),
@@ -159,7 +190,7 @@ fn run_call(method: &str, params: Option<&str>) -> i32 {
             return 2;
         }
     };
-    match call_once(method, params) {
+    match call_once(env, method, params) {
         Ok(result) => {
             let text = serde_json::to_string_pretty(&result).unwrap_or_default();
             let mut out = std::io::stdout().lock();
@@ -177,24 +208,24 @@ fn run_call(method: &str, params: Option<&str>) -> i32 {
                 .and_then(Value::as_str)
                 .map(|k| format!(" [{k}]"))
                 .unwrap_or_default();
-            eprintln!("omniroute-rpc: {message}{kind}");
+            eprintln!("omniroute-rpc: {}{kind}", escape_controls(message));
             1
         }
     }
 }
 
-fn run_models_list(base_url: Option<String>, as_json: bool, timeout_ms: u64) -> i32 {
+fn run_models_list(env: Env, base_url: Option<String>, as_json: bool, timeout_ms: u64) -> i32 {
     let mut options =
         json!({ "requestTimeoutMs": timeout_ms, "modelsDev": { "timeoutMs": timeout_ms } });
     if let Some(url) = base_url {
         options["baseURL"] = json!(url);
     }
-    let result = match call_once("models.list", Some(json!({ "options": options }))) {
+    let result = match call_once(env, "models.list", Some(json!({ "options": options }))) {
         Ok(r) => r,
         Err(e) => {
             eprintln!(
                 "omniroute-rpc: {}",
-                e.get("message").and_then(Value::as_str).unwrap_or("error")
+                escape_controls(e.get("message").and_then(Value::as_str).unwrap_or("error"))
             );
             return 1;
         }
@@ -207,7 +238,7 @@ fn run_models_list(base_url: Option<String>, as_json: bool, timeout_ms: u64) -> 
         return 0;
     }
     let source = result.get("source").and_then(Value::as_str).unwrap_or("?");
-    let base = result.get("baseURL").and_then(Value::as_str).unwrap_or("?");
+    let base = escape_controls(result.get("baseURL").and_then(Value::as_str).unwrap_or("?"));
     let models = result
         .get("models")
         .and_then(Value::as_array)
@@ -216,7 +247,10 @@ fn run_models_list(base_url: Option<String>, as_json: bool, timeout_ms: u64) -> 
     let rows: Vec<[String; 6]> = models
         .iter()
         .map(|m| {
-            let s = |k: &str| m.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+            // Gateway strings never reach the terminal as control characters.
+            let s = |k: &str| {
+                escape_controls(m.get(k).and_then(Value::as_str).unwrap_or("")).into_owned()
+            };
             let n = |k: &str| {
                 m.get(k)
                     .and_then(Value::as_u64)
@@ -271,7 +305,7 @@ fn run_models_list(base_url: Option<String>, as_json: bool, timeout_ms: u64) -> 
         .flatten()
     {
         if let Some(w) = w.as_str() {
-            let _ = writeln!(out, "note: {w}");
+            let _ = writeln!(out, "note: {}", escape_controls(w));
         }
     }
     if source == "fallback" {
@@ -284,7 +318,7 @@ fn run_models_list(base_url: Option<String>, as_json: bool, timeout_ms: u64) -> 
 }
 
 fn run_schema(dir: PathBuf) -> i32 {
-    let api = Api::new(Arc::new(Service::new()));
+    let api = Api::new(Arc::new(Service::new(Env::default(), Notifier::none())));
     if let Err(e) = std::fs::create_dir_all(&dir) {
         eprintln!("omniroute-rpc: cannot create {}: {e}", dir.display());
         return 1;

@@ -11,23 +11,14 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+pub use crate::catalog::opencode::ApiMode;
 use crate::catalog::overrides::{parse_overrides, OverrideRule};
+use crate::env::Env;
 
 /// The default gateway address (the OmniRoute default port).
 pub const DEFAULT_BASE_URL: &str = "http://localhost:20128/v1";
 /// The default models.dev catalogue address.
 pub const DEFAULT_MODELS_DEV_URL: &str = "https://models.dev/api.json";
-
-/// Which OpenAI API the host should talk to the gateway with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum ApiMode {
-    /// `/chat/completions` (`@ai-sdk/openai-compatible`).
-    #[default]
-    Chat,
-    /// `/responses` (`@ai-sdk/openai`).
-    Responses,
-}
 
 /// Options as a host writes them (the JSON shape documented in the schema). Every field is
 /// optional; the service reads them leniently (see [`Options::parse`]).
@@ -119,14 +110,12 @@ const MAX_MS: u64 = 315_360_000_000;
 impl Options {
     /// Reads options from layered JSON objects (later layers win, `modelsDev` merged key by
     /// key). Returns the options and one warning per invalid value.
-    pub fn parse(layers: &[&Value]) -> (Options, Vec<String>) {
+    pub fn parse(layers: &[&Value], env: &Env) -> (Options, Vec<String>) {
         let merged = merge_layers(layers);
         let mut w = Vec::new();
         let get = |k: &str| merged.get(k).filter(|v| !v.is_null());
 
-        let env_base = std::env::var("OMNIROUTE_BASE_URL")
-            .ok()
-            .filter(|s| !s.is_empty());
+        let env_base = env.base_url.clone();
         let base_url = match get("baseURL").or_else(|| get("baseUrl")) {
             Some(Value::String(s)) => normalise_base_url(s).unwrap_or_else(|why| {
                 w.push(format!("option `baseURL`: {why}; using the default"));
@@ -157,9 +146,9 @@ impl Options {
             Some(Value::String(s)) if !s.is_empty() => PathBuf::from(s),
             Some(_) => {
                 w.push("option `cacheDir` must be a non-empty string; using the default".into());
-                default_cache_dir()
+                env.cache_dir.clone()
             }
-            None => default_cache_dir(),
+            None => env.cache_dir.clone(),
         };
 
         let md = match get("modelsDev") {
@@ -337,16 +326,6 @@ fn boolean(v: Option<&Value>, name: &str, default: bool, w: &mut Vec<String>) ->
     }
 }
 
-/// `$XDG_CACHE_HOME/omniroute-rpc`, else `$HOME/.cache/omniroute-rpc`.
-pub fn default_cache_dir() -> PathBuf {
-    let base = std::env::var_os("XDG_CACHE_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-        .unwrap_or_else(std::env::temp_dir);
-    base.join("omniroute-rpc")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -378,7 +357,7 @@ mod tests {
     fn invalid_values_fall_back_with_warnings() {
         let v = json!({"baseURL": "ftp://x", "apiMode": "grpc", "modelCacheTtl": -5,
             "refreshOnList": "yes", "modelsDev": {"timeoutMs": 1e300, "url": "file:///x"}});
-        let (o, w) = Options::parse(&[&v]);
+        let (o, w) = Options::parse(&[&v], &Env::default());
         assert_eq!(o.api_mode, ApiMode::Chat);
         assert_eq!(o.model_cache_ttl, Duration::from_millis(300_000));
         assert!(o.refresh_on_list);
@@ -403,7 +382,7 @@ mod tests {
     fn layers_merge_models_dev_per_key() {
         let a = json!({"modelsDev": {"enabled": false, "timeoutMs": 10}, "apiMode": "responses"});
         let b = json!({"modelsDev": {"timeoutMs": 20}});
-        let (o, w) = Options::parse(&[&a, &b]);
+        let (o, w) = Options::parse(&[&a, &b], &Env::default());
         assert!(w.is_empty());
         assert!(!o.models_dev.enabled);
         assert_eq!(o.models_dev.timeout, Duration::from_millis(20));

@@ -13,7 +13,10 @@ use serde_json::Value;
 #[test]
 fn committed_schemas_match_the_code() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("schema");
-    let api = Api::new(Arc::new(Service::new()));
+    let api = Api::new(Arc::new(Service::new(
+        omniroute_rpc::env::Env::default(),
+        omniroute_rpc::service::Notifier::none(),
+    )));
     let files = discover::schema_files(&api);
     if std::env::var("UPDATE_SCHEMA").is_ok_and(|v| v == "1") {
         std::fs::create_dir_all(&dir).expect("mkdir schema");

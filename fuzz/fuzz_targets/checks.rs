@@ -20,7 +20,7 @@ use omniroute_rpc::catalog::pipeline::{Catalogue, Inputs};
 use omniroute_rpc::modelsdev::index::DevIndex;
 use omniroute_rpc::options::{normalise_base_url, Options};
 use omniroute_rpc::rpc::framing::{Frame, FrameReader, Framing};
-use omniroute_rpc::rpc::message::{classify, error_response, request_text, Incoming};
+use omniroute_rpc::rpc::message::{error_response, parse, response_text, Incoming, Parsed};
 use serde_json::{json, Value};
 
 /// One fuzz check.
@@ -97,7 +97,10 @@ pub fn frame_reader(data: &[u8]) {
         assert_eq!(
             frames,
             vec![
-                Frame::TooLarge { len: body.len() },
+                Frame::TooLarge {
+                    len: body.len(),
+                    limit: body.len() - 1
+                },
                 Frame::Message(b"{}".to_vec())
             ],
             "LSP oversize skip"
@@ -127,79 +130,47 @@ pub fn frame_reader(data: &[u8]) {
     }
 }
 
-fn check_envelope(v: Value) {
-    match classify(v) {
-        Incoming::Request { id, method, params } => {
-            assert!(
-                id.is_null() || id.is_string() || id.is_i64() || id.is_u64(),
-                "bad id kept: {id}"
-            );
-            assert!(params
-                .as_ref()
-                .is_none_or(|p| p.is_object() || p.is_array()));
-            // What dispatch re-serialises must classify back to the same request (floats may
-            // move by an ulp: serde_json's default float parsing is not correctly rounded).
-            let text = request_text(&id, &method, &params);
-            let again: Value = serde_json::from_str(&text).expect("request_text is JSON");
-            match classify(again) {
-                Incoming::Request {
-                    id: id2,
-                    method: m2,
-                    params: p2,
-                } => {
-                    assert_eq!(id2, id, "request_text round trip: id");
-                    assert_eq!(m2, method, "request_text round trip: method");
-                    let same = match (&params, &p2) {
-                        (Some(a), Some(b)) => same_json(a, b),
-                        (None, None) => true,
-                        _ => false,
-                    };
-                    assert!(same, "request_text round trip: params {params:?} vs {p2:?}");
-                }
-                other => panic!("request_text round trip gave {other:?}"),
-            }
-            let resp = error_response(&id, -32600, "x", None);
-            assert_eq!(resp["id"], id);
+fn check_incoming(incoming: Incoming<'_>) {
+    let id_ok = |id: &str| {
+        let v: Value = serde_json::from_str(id).expect("an id is JSON");
+        assert!(
+            v.is_null() || v.is_string() || v.is_i64() || v.is_u64(),
+            "bad id kept: {id}"
+        );
+        v
+    };
+    match incoming {
+        Incoming::Request { id, params, .. } => {
+            let idv = id_ok(id);
+            assert!(params.is_none_or(|p| p.get().starts_with(['{', '['])));
+            // The envelope written around a result echoes the id verbatim and is JSON.
+            let resp: Value = serde_json::from_str(&response_text(id, "result", "null"))
+                .expect("response_text is JSON");
+            assert_eq!(resp["id"], idv);
+            let err: Value = serde_json::from_str(&error_response(id, -32600, "x", None))
+                .expect("error_response is JSON");
+            assert_eq!(err["error"]["code"], -32600);
         }
         Incoming::Invalid { id, message } => {
-            assert!(id.is_null() || id.is_string() || id.is_i64() || id.is_u64());
+            id_ok(id);
             assert!(!message.is_empty());
-            let _ = error_response(&id, -32600, &message, Some(json!({"kind": "x"}))).to_string();
+            let text = error_response(id, -32600, &message, Some(json!({"kind": "x"})));
+            serde_json::from_str::<Value>(&text).expect("error_response is JSON");
         }
+        Incoming::Unparsable(why) => assert!(!why.is_empty()),
         Incoming::Notification { .. } | Incoming::Response => {}
     }
 }
 
-/// JSON equality, with floats equal to 12 significant digits.
-fn same_json(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) if x.is_f64() || y.is_f64() => {
-            let (x, y) = (
-                x.as_f64().unwrap_or(f64::NAN),
-                y.as_f64().unwrap_or(f64::NAN),
-            );
-            x == y || ((x - y).abs() <= 1e-12 * x.abs().max(y.abs()))
-        }
-        (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same_json(a, b))
-        }
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .all(|(k, v)| y.get(k).is_some_and(|w| same_json(v, w)))
-        }
-        _ => a == b,
-    }
-}
-
-/// `envelope`: classification of any JSON value (and of each batch item).
+/// `envelope`: classification of any JSON text (and of each batch item).
 pub fn envelope(data: &[u8]) {
-    let Ok(v) = serde_json::from_slice::<Value>(data) else {
+    let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    match v {
-        Value::Array(items) => items.into_iter().for_each(check_envelope),
-        other => check_envelope(other),
+    match parse(text) {
+        Parsed::One(i) => check_incoming(i),
+        Parsed::Batch(items) => items.into_iter().for_each(check_incoming),
+        Parsed::ParseError(why) => assert!(!why.is_empty()),
     }
 }
 
@@ -308,7 +279,8 @@ pub fn options(data: &[u8]) {
     let Ok(v) = serde_json::from_slice::<Value>(data) else {
         return;
     };
-    let (opts, warnings) = Options::parse(&[&v, &json!({}), &v]);
+    let (opts, warnings) =
+        Options::parse(&[&v, &json!({}), &v], &omniroute_rpc::env::Env::default());
     assert!(opts.base_url.starts_with("http://") || opts.base_url.starts_with("https://"));
     assert!(opts.models_dev.url.starts_with("http"));
     assert!(!opts.request_timeout.is_zero() && !opts.model_cache_ttl.is_zero());

@@ -10,7 +10,6 @@ use crate::error::ServiceError;
 use crate::gateway;
 use crate::options::{normalise_base_url, OptionsInput};
 use crate::service::KeySource;
-use crate::store::credentials;
 
 /// `auth.connect` params.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
@@ -109,14 +108,19 @@ pub fn register(api: &mut Api) {
             let ctx = svc.context(Some(&layer), Some(&key));
             let model_count = gateway::check_key(svc.http(), &ctx.opts, &key).await?;
             let auth_file = if p.persist.unwrap_or(true) {
-                Some(credentials::store_key(&key)?.display().to_string())
+                // A lock and an fsync: off the runtime.
+                let (creds, k) = (svc.credentials().clone(), key.clone());
+                let path = tokio::task::spawn_blocking(move || creds.store_key(&k))
+                    .await
+                    .map_err(|e| ServiceError::Internal(e.to_string()))??;
+                Some(path.display().to_string())
             } else {
                 None
             };
             svc.set_session_key(Some(key.clone()));
             Ok(AuthConnectResult {
                 key_hint: key_hint(&key),
-                base_url: ctx.opts.base_url.clone(),
+                base_url: crate::display::redact_url(&ctx.opts.base_url),
                 model_count,
                 stored: auth_file.is_some(),
                 auth_file,
@@ -132,8 +136,8 @@ pub fn register(api: &mut Api) {
             Ok(AuthStatusResult {
                 source: ctx.key_source,
                 key_hint: ctx.key.as_deref().map(key_hint),
-                auth_file: credentials::auth_file_path().display().to_string(),
-                base_url: ctx.opts.base_url.clone(),
+                auth_file: svc.credentials().path().display().to_string(),
+                base_url: crate::display::redact_url(&ctx.opts.base_url),
                 warnings: ctx.warnings,
             })
         },
@@ -143,7 +147,10 @@ pub fn register(api: &mut Api) {
         "Removes the omniroute entry from the credentials file (every other entry stays) and forgets the session key.",
         |svc, _: NoParams| async move {
             svc.set_session_key(None);
-            let (removed, path) = credentials::remove_key()?;
+            let creds = svc.credentials().clone();
+            let (removed, path) = tokio::task::spawn_blocking(move || creds.remove_key())
+                .await
+                .map_err(|e| ServiceError::Internal(e.to_string()))??;
             Ok(AuthDisconnectResult {
                 removed,
                 auth_file: path.display().to_string(),

@@ -4,19 +4,16 @@
 use std::sync::Arc;
 
 use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde::Serialize;
 
 use super::models::freshness;
 use super::{Api, SourceInfo};
 use crate::catalog::capabilities::Capabilities;
 use crate::error::ServiceError;
-use crate::options::OptionsInput;
 use crate::service::Service;
 
+super::call_params! {
 /// `capabilities.compute` params: `model` (a combo or a model id) or `models` (a list).
-#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CapabilitiesParams {
     /// One id: a combo is expanded to its members.
     pub model: Option<String>,
@@ -24,11 +21,7 @@ pub struct CapabilitiesParams {
     pub models: Option<Vec<String>>,
     /// As in `models.list`; absent = cached data when there is any.
     pub refresh: Option<bool>,
-    /// Options for this call.
-    #[schemars(with = "Option<OptionsInput>")]
-    pub options: Option<Value>,
-    /// A key for this call.
-    pub api_key: Option<String>,
+}
 }
 
 /// `capabilities.compute` result.

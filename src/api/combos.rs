@@ -4,29 +4,22 @@
 use std::sync::Arc;
 
 use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde::Serialize;
 
 use super::models::freshness;
 use super::{Api, SourceInfo};
 use crate::catalog::pipeline::Resolution;
 use crate::error::ServiceError;
-use crate::options::OptionsInput;
 use crate::service::Service;
 
+super::call_params! {
 /// `combos.resolve` params.
-#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CombosResolveParams {
     /// The combo's name (its model id).
     pub name: String,
     /// As in `models.list`; absent = `refreshOnList` decides.
     pub refresh: Option<bool>,
-    /// Options for this call.
-    #[schemars(with = "Option<OptionsInput>")]
-    pub options: Option<Value>,
-    /// A key for this call.
-    pub api_key: Option<String>,
+}
 }
 
 /// `combos.resolve` result.

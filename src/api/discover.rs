@@ -23,7 +23,7 @@ static NAMES: OnceLock<Vec<String>> = OnceLock::new();
 pub fn method_names() -> Vec<String> {
     NAMES
         .get_or_init(|| {
-            Api::new(Arc::new(Service::new()))
+            Api::new(Arc::new(spec_service()))
                 .method_names()
                 .into_iter()
                 .map(String::from)
@@ -117,7 +117,7 @@ pub fn register(api: &mut Api) {
         "The OpenRPC 1.3 document of this service, generated from the handlers' types.",
         |_svc, _: NoParams| async move {
             let doc = DOCUMENT.get_or_init(|| {
-                let api = Api::new(Arc::new(Service::new()));
+                let api = Api::new(Arc::new(spec_service()));
                 let text = openrpc_document(&api).to_string();
                 Arc::from(
                     RawValue::from_string(text)
@@ -127,4 +127,10 @@ pub fn register(api: &mut Api) {
             Ok(Raw::<OpenRpcDocument>::new(doc.clone()))
         },
     );
+}
+
+/// A service that only serves to register the methods, so their specs can be read (it never
+/// runs a call and reads nothing from the environment).
+fn spec_service() -> Service {
+    Service::new(crate::env::Env::default(), crate::service::Notifier::none())
 }

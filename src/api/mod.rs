@@ -23,7 +23,7 @@ use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
 use crate::error::ServiceError;
-use crate::options::OptionsInput;
+use crate::rpc::dispatch::ResultSlot;
 use crate::service::Service;
 
 /// A type's name with its schema as a `$ref` (into a shared generator) and as a root document.
@@ -54,16 +54,25 @@ pub struct Api {
 #[serde(deny_unknown_fields)]
 pub struct NoParams {}
 
-/// Options and key that most methods accept per call.
-#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct CallParams {
-    /// Options for this call only, layered over the session's (same shape as `initialize`).
-    #[schemars(with = "Option<OptionsInput>")]
-    pub options: Option<Value>,
-    /// A key for this call only (else session, credentials file, `OMNIROUTE_API_KEY`).
-    pub api_key: Option<String>,
+/// Declares a params struct whose last two fields are the per-call `options` and `apiKey`
+/// that most methods accept, so they are written (and documented) once. serde cannot combine
+/// `flatten` with `deny_unknown_fields`, and unknown fields must stay a clear `-32602`.
+macro_rules! call_params {
+    ($(#[$meta:meta])* pub struct $name:ident { $($(#[$fmeta:meta])* pub $field:ident : $ty:ty,)* }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize, schemars::JsonSchema)]
+        #[serde(rename_all = "camelCase", deny_unknown_fields)]
+        pub struct $name {
+            $($(#[$fmeta])* pub $field: $ty,)*
+            /// Options for this call only, layered over the session's (same shape as `initialize`).
+            #[schemars(with = "Option<crate::options::OptionsInput>")]
+            pub options: Option<serde_json::Value>,
+            /// A key for this call only (else session, credentials file, `OMNIROUTE_API_KEY`).
+            pub api_key: Option<String>,
+        }
+    };
 }
+pub(crate) use call_params;
 
 fn schema_of<T: JsonSchema>(g: &mut SchemaGenerator) -> Schema {
     g.subschema_for::<T>()
@@ -91,11 +100,17 @@ impl SourceInfo {
         view: &crate::service::CatalogView,
         extra: impl IntoIterator<Item = String>,
     ) -> SourceInfo {
-        let mut warnings = view.warnings.clone();
-        warnings.extend(extra);
+        // Warnings quote URLs (and errors from HTTP libraries quote them again): no userinfo.
+        let warnings = view
+            .warnings
+            .iter()
+            .cloned()
+            .chain(extra)
+            .map(|w| crate::display::redact_urls_in(&w).into_owned())
+            .collect();
         SourceInfo {
             source: view.source,
-            fetched_at: view.fetched_at.map(crate::service::rfc3339),
+            fetched_at: view.fetched_at.map(crate::display::rfc3339),
             warnings,
         }
     }
@@ -103,30 +118,38 @@ impl SourceInfo {
 
 /// Turns a domain error into a JSON-RPC error object.
 pub fn rpc_error(e: ServiceError) -> ErrorObjectOwned {
-    ErrorObjectOwned::owned(e.code(), e.to_string(), Some(e.data()))
+    let mut data = e.data();
+    if let Some(url) = data.get("url").and_then(Value::as_str) {
+        data["url"] = json!(crate::display::redact_url(url));
+    }
+    let message = crate::display::redact_urls_in(&e.to_string()).into_owned();
+    ErrorObjectOwned::owned(e.code(), message, Some(data))
 }
 
-/// Reads by-name params, naming the offending field on error.
+/// Reads by-name params straight from their JSON text into `P` (one parse), naming the
+/// offending field on error. `null`, `[]` and a one-object list are accepted as by-name.
 fn parse_params<P: DeserializeOwned>(raw: Option<&str>) -> Result<P, ErrorObjectOwned> {
-    let value: Value = match raw {
-        None => json!({}),
-        Some(text) => {
-            serde_json::from_str(text).map_err(|e| invalid_params(format!("{e}"), None))?
+    let text = raw.map(str::trim).unwrap_or("{}");
+    let text = match text.as_bytes().first() {
+        None | Some(b'n') if text.is_empty() || text == "null" => "{}",
+        Some(b'[') => {
+            let items: Vec<&RawValue> =
+                serde_json::from_str(text).map_err(|e| invalid_params(format!("{e}"), None))?;
+            match items.as_slice() {
+                [] => "{}",
+                [one] if one.get().starts_with('{') => return parse_params(Some(one.get())),
+                _ => {
+                    return Err(invalid_params(
+                        "params must be an object of named fields (by-name), not a list".into(),
+                        None,
+                    ))
+                }
+            }
         }
+        _ => text,
     };
-    let value = match value {
-        Value::Null => json!({}),
-        Value::Array(a) if a.is_empty() => json!({}),
-        Value::Array(mut a) if a.len() == 1 && a[0].is_object() => a.remove(0),
-        Value::Array(_) => {
-            return Err(invalid_params(
-                "params must be an object of named fields (by-name), not a list".into(),
-                None,
-            ))
-        }
-        other => other,
-    };
-    serde_path_to_error::deserialize(value).map_err(|e| {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let parsed: P = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.inner().to_string();
         let field = if path == "." {
@@ -141,12 +164,15 @@ fn parse_params<P: DeserializeOwned>(raw: Option<&str>) -> Result<P, ErrorObject
             format!("invalid params: field `{field}`: {inner}")
         };
         invalid_params(msg, Some(json!({"kind": "invalid_params", "field": field})))
-    })
+    })?;
+    de.end()
+        .map_err(|e| invalid_params(format!("invalid params: {e}"), None))?;
+    Ok(parsed)
 }
 
 fn invalid_params(message: String, data: Option<Value>) -> ErrorObjectOwned {
     ErrorObjectOwned::owned(
-        -32602,
+        ServiceError::InvalidParams(String::new()).code(),
         message,
         data.or(Some(json!({"kind": "invalid_params"}))),
     )
@@ -176,7 +202,7 @@ impl Api {
         });
         let registered = self
             .module
-            .register_async_method(name, move |params, svc, _ext| {
+            .register_async_method(name, move |params, svc, ext| {
                 let f = f.clone();
                 async move {
                     if svc.is_shut_down() && name != "shutdown" {
@@ -184,8 +210,16 @@ impl Api {
                     }
                     let p: P = parse_params(params.as_str())?;
                     let result = f((*svc).clone(), p).await.map_err(rpc_error)?;
-                    serde_json::value::to_raw_value(&result)
-                        .map_err(|e| rpc_error(ServiceError::Internal(e.to_string())))
+                    // Serialised once; pre-serialised parts (`Raw`) are copied in as they are.
+                    let raw = serde_json::value::to_raw_value(&result)
+                        .map_err(|e| rpc_error(ServiceError::Internal(e.to_string())))?;
+                    match ext.get::<ResultSlot>() {
+                        Some(slot) => {
+                            slot.put(raw);
+                            Ok(None)
+                        }
+                        None => Ok(Some(raw)),
+                    }
                 }
             });
         if let Err(e) = registered {
@@ -210,13 +244,19 @@ impl Api {
         api
     }
 
+    /// The dispatcher over these methods, with `initialize` as the barrier: a request read
+    /// after it runs with its options in force.
+    pub fn into_dispatcher(self) -> crate::rpc::dispatch::Dispatcher {
+        crate::rpc::dispatch::Dispatcher::new(self.module, &["initialize"])
+    }
+
     /// Wire names of every method.
     pub fn method_names(&self) -> Vec<&'static str> {
         self.specs.iter().map(|s| s.name).collect()
     }
 }
 
-/// A `Box<RawValue>` result (pre-serialized JSON) typed as `T` in the schema.
+/// Pre-serialised JSON (a model list serialised once per catalogue) typed as `T` in the schema.
 #[derive(Debug, Clone)]
 pub struct Raw<T>(pub Arc<RawValue>, std::marker::PhantomData<T>);
 
@@ -228,8 +268,9 @@ impl<T> Raw<T> {
 }
 
 impl<T> Serialize for Raw<T> {
+    /// Writes the JSON text as it is (serde_json copies a `RawValue` verbatim).
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        crate::rpc::splice::serialize_raw(&self.0, s)
+        self.0.serialize(s)
     }
 }
 

@@ -3,37 +3,28 @@
 use std::sync::Arc;
 
 use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde::Serialize;
 
 use super::{Api, Raw, SourceInfo};
+use crate::catalog::diff::{diff, Diff};
 use crate::catalog::model::Model;
-use crate::options::{Options, OptionsInput};
-use crate::service::{diff, CatalogView, Diff, Freshness, Service};
+use crate::options::Options;
+use crate::service::{CatalogView, Freshness, Service};
 
+super::call_params! {
 /// `models.list` params.
-#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ModelsListParams {
     /// true: wait for a fresh list; false: answer from memory/disk at once (refreshing in the
     /// background when older than `modelCacheTtl`); absent: `refreshOnList` decides.
     pub refresh: Option<bool>,
-    /// Options for this call.
-    #[schemars(with = "Option<OptionsInput>")]
-    pub options: Option<Value>,
-    /// A key for this call.
-    pub api_key: Option<String>,
+}
 }
 
+super::call_params! {
 /// `models.refresh` params.
-#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ModelsRefreshParams {
-    /// Options for this call.
-    #[schemars(with = "Option<OptionsInput>")]
-    pub options: Option<Value>,
-    /// A key for this call.
-    pub api_key: Option<String>,
+
+}
 }
 
 /// `models.list` result.
@@ -78,7 +69,7 @@ pub fn list_result(view: &CatalogView, opts: &Options) -> ModelsListResult {
     ModelsListResult {
         models: Raw::new(view.catalogue.models_json()),
         count: view.catalogue.models.len(),
-        base_url: opts.base_url.clone(),
+        base_url: crate::display::redact_url(&opts.base_url),
         origin: SourceInfo::of(view, []),
     }
 }
@@ -103,10 +94,10 @@ pub fn register(api: &mut Api) {
             let mut warnings = Vec::new();
             svc.refresh_models_dev(&ctx.opts, &mut warnings).await;
             let view = svc.catalogue(&ctx, Freshness::Refresh).await;
-            let d = before.map(|b| diff(&b, &view.catalogue)).unwrap_or_else(|| Diff {
-                added: view.catalogue.models.iter().map(|m| m.id.clone()).collect(),
-                ..Diff::default()
-            });
+            let d = before.map_or_else(
+                || Diff::all_added(&view.catalogue),
+                |b| diff(&b, &view.catalogue),
+            );
             let mut list = list_result(&view, &ctx.opts);
             list.origin.warnings.extend(warnings);
             Ok(ModelsRefreshResult { list, diff: d })

@@ -3,26 +3,19 @@
 use std::sync::Arc;
 
 use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde::Serialize;
 
 use super::models::freshness;
 use super::{Api, Raw, SourceInfo};
 use crate::catalog::opencode::{provider_block, ProviderBlock};
-use crate::options::OptionsInput;
 use crate::service::Service;
 
+super::call_params! {
 /// `opencode.provider` params.
-#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OpencodeProviderParams {
     /// As in `models.list` (a host starting up passes false: answer from cache at once).
     pub refresh: Option<bool>,
-    /// Options (the user's `provider.omniroute.options`).
-    #[schemars(with = "Option<OptionsInput>")]
-    pub options: Option<Value>,
-    /// A key for this call.
-    pub api_key: Option<String>,
+}
 }
 
 /// `opencode.provider` result.
@@ -47,7 +40,7 @@ pub fn register(api: &mut Api) {
             let key = format!("opencode|{}|{:?}", ctx.opts.base_url, ctx.opts.api_mode);
             let block = view
                 .catalogue
-                .view(&key, |models| provider_block(models, &ctx.opts));
+                .view(&key, |models| provider_block(models, &ctx.opts.base_url, ctx.opts.api_mode));
             Ok(OpencodeProviderResult {
                 provider: Raw::new(block),
                 origin: SourceInfo::of(&view, []),

@@ -3,6 +3,7 @@
 
 pub mod capabilities;
 pub mod combos;
+pub mod diff;
 pub mod fallback;
 pub mod matcher;
 pub mod merge;

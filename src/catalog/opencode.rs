@@ -9,7 +9,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::model::{Model, ModelKind};
-use crate::options::{ApiMode, Options};
 
 /// Context window used when nothing is known (the old plugin's default).
 pub const DEFAULT_CONTEXT: u64 = 128_000;
@@ -104,9 +103,20 @@ pub struct ProviderBlock {
     pub models: BTreeMap<String, OpencodeModel>,
 }
 
-/// Builds the provider block from catalogue models.
-pub fn provider_block(models: &[Model], opts: &Options) -> ProviderBlock {
-    let npm = match opts.api_mode {
+/// Which OpenAI API the host should talk to the gateway with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ApiMode {
+    /// `/chat/completions` (`@ai-sdk/openai-compatible`).
+    #[default]
+    Chat,
+    /// `/responses` (`@ai-sdk/openai`).
+    Responses,
+}
+
+/// Builds the provider block from catalogue models for the gateway at `base_url`.
+pub fn provider_block(models: &[Model], base_url: &str, api_mode: ApiMode) -> ProviderBlock {
+    let npm = match api_mode {
         ApiMode::Chat => "@ai-sdk/openai-compatible",
         ApiMode::Responses => "@ai-sdk/openai",
     };
@@ -122,7 +132,7 @@ pub fn provider_block(models: &[Model], opts: &Options) -> ProviderBlock {
         npm: npm.into(),
         env: vec!["OMNIROUTE_API_KEY".into()],
         options: ProviderOptions {
-            base_url: opts.base_url.clone(),
+            base_url: base_url.to_string(),
         },
         models,
     }

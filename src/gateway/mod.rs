@@ -2,8 +2,6 @@
 //! fetched with the options' timeout and mapped to the service's typed errors (the URL is
 //! named, the key never is).
 
-pub mod http;
-
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -11,8 +9,8 @@ use serde::{Deserialize, Serialize};
 use crate::catalog::combos::{parse_combos_body, ComboDef};
 use crate::catalog::normalise::{parse_models_body, GatewayModel};
 use crate::error::ServiceError;
+use crate::http::{FetchError, Http, HttpResponse, MAX_BODY};
 use crate::options::Options;
-use http::{FetchError, Http, HttpResponse, MAX_BODY};
 
 /// What one gateway fetch produced.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

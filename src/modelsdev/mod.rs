@@ -5,7 +5,7 @@ pub mod index;
 
 use std::time::Duration;
 
-use crate::gateway::http::{FetchError, Http, MAX_BODY};
+use crate::http::{FetchError, Http, MAX_BODY};
 
 /// Attempts for one download: the first try and two retries.
 const ATTEMPTS: u32 = 3;

@@ -1,92 +1,159 @@
-//! Dispatch of one request through jsonrpsee's `RpcModule`, returning the complete response
-//! object. Transport-agnostic: the server loop and the CLI's `call` both use it.
+//! Dispatch of one request to a method registered in a jsonrpsee [`Methods`] table, and the
+//! writing of its response. jsonrpsee does what it is good at — the method table, params
+//! access, error objects — and the transport writes the envelope: the client's id is echoed
+//! verbatim (negative and big integers included) and the result is serialised exactly once.
+//!
+//! How a result reaches the envelope without a second pass: jsonrpsee builds every response
+//! with `MethodResponse::response`, which serialises the result and then validates the whole
+//! text again (`RawValue::from_string`) — for a 3 MB model list that costs more than building
+//! it, and jsonrpsee 0.26 has no public constructor that takes already-serialised JSON. So
+//! methods hand their serialised result to a [`ResultSlot`] placed in the request's
+//! `Extensions` (jsonrpsee's documented way to pass per-request data to a handler) and answer
+//! jsonrpsee with `null`; errors travel through jsonrpsee as usual.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
-use jsonrpsee::Methods;
-use serde_json::Value;
+use jsonrpsee::types::{Id, Params};
+use jsonrpsee::{ConnectionId, Extensions, MethodCallback, MethodResponse, Methods};
+use serde_json::value::RawValue;
 
-use super::message::{codes, error_response, request_text};
-use super::splice;
-use crate::api::Api;
-use crate::service::Service;
+use super::message::{codes, error_response, response_text};
 
-/// The id sent to jsonrpsee in place of one it cannot represent.
-const STAND_IN_ID: u64 = u64::MAX;
+/// Where a method puts its serialised result for the transport to write.
+#[derive(Clone, Default)]
+pub struct ResultSlot(Arc<Mutex<Option<Box<RawValue>>>>);
+
+impl ResultSlot {
+    /// Stores the result (the last one wins).
+    pub fn put(&self, result: Box<RawValue>) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(result);
+    }
+
+    fn take(&self) -> Option<Box<RawValue>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
+}
 
 /// Routes requests to the registered methods.
 pub struct Dispatcher {
     methods: Methods,
-    service: Arc<Service>,
+    barriers: Vec<&'static str>,
+}
+
+/// jsonrpsee's error responses, read back for their `error` member only.
+#[derive(serde::Deserialize)]
+struct ErrorOnly<'a> {
+    #[serde(borrow)]
+    error: Option<&'a RawValue>,
+}
+
+/// jsonrpsee's success responses, read back for their `result` member only.
+#[derive(serde::Deserialize)]
+struct ResultOnly<'a> {
+    #[serde(borrow)]
+    result: Option<&'a RawValue>,
 }
 
 impl Dispatcher {
-    /// Registers every method over `service`.
-    pub fn new(service: Arc<Service>) -> Dispatcher {
-        let api = Api::new(service.clone());
+    /// A dispatcher over `methods`. `barriers` names the methods that must finish before any
+    /// request read after them starts (`initialize`: its options apply to what follows).
+    pub fn new(methods: impl Into<Methods>, barriers: &[&'static str]) -> Dispatcher {
         Dispatcher {
-            methods: api.module.into(),
-            service,
+            methods: methods.into(),
+            barriers: barriers.to_vec(),
         }
     }
 
-    /// The session behind the methods.
-    pub fn service(&self) -> &Arc<Service> {
-        &self.service
+    /// Whether `method` must finish before later requests start.
+    pub fn is_barrier(&self, method: &str) -> bool {
+        self.barriers.contains(&method)
     }
 
-    /// Runs one request; returns the response object's JSON text.
-    pub async fn call(&self, id: Value, method: String, params: Option<Value>) -> String {
-        // jsonrpsee's ids are u64, string or null; JSON-RPC allows any integer (negative ids).
-        // Such an id travels as a stand-in and is put back into the response.
-        let native = !matches!(&id, Value::Number(n) if !n.is_u64());
-        let wire_id = if native {
-            id.clone()
-        } else {
-            Value::from(STAND_IN_ID)
-        };
-        let text = request_text(&wire_id, &method, &params);
-        let (result, stashed) = splice::scope(self.methods.raw_json_request(&text, 1)).await;
-        let result = result.map(|(response, _)| {
-            if stashed.is_empty() {
-                response.get().to_string()
-            } else {
-                splice::splice(response.get(), &stashed)
-            }
-        });
-        match result {
-            Ok(response) if native => response,
-            Ok(response) => restore_id(response, &id),
-            Err(e) => {
-                let v = error_response(
-                    &id,
-                    codes::INVALID_REQUEST,
-                    &format!("invalid request: {e}"),
+    /// Runs one method; returns its result (or jsonrpsee's error response when it failed).
+    async fn run(
+        &self,
+        method: &str,
+        params: Option<&RawValue>,
+    ) -> Result<Box<RawValue>, MethodResponse> {
+        let Some(callback) = self.methods.method(method) else {
+            return Err(MethodResponse::error(
+                Id::Null,
+                jsonrpsee::types::ErrorObject::borrowed(
+                    codes::METHOD_NOT_FOUND,
+                    "Method not found",
                     None,
-                );
-                v.to_string()
+                ),
+            ));
+        };
+        let slot = ResultSlot::default();
+        let mut ext = Extensions::new();
+        ext.insert(slot.clone());
+        let params = Params::new(params.map(RawValue::get));
+        let response = match callback {
+            MethodCallback::Sync(cb) => cb(Id::Null, params, usize::MAX, ext),
+            MethodCallback::Async(cb) => {
+                cb(
+                    Id::Null,
+                    params.into_owned(),
+                    ConnectionId(0),
+                    usize::MAX,
+                    ext,
+                )
+                .await
             }
+            _ => MethodResponse::error(
+                Id::Null,
+                jsonrpsee::types::ErrorObject::borrowed(
+                    codes::METHOD_NOT_FOUND,
+                    "Method not found",
+                    None,
+                ),
+            ),
+        };
+        if response.is_error() {
+            return Err(response);
         }
+        if let Some(result) = slot.take() {
+            return Ok(result);
+        }
+        // A method that answered jsonrpsee directly (no slot) still works.
+        let json = response.into_json();
+        match serde_json::from_str::<ResultOnly<'_>>(json.get()) {
+            Ok(ResultOnly { result: Some(r) }) => Ok(r.to_owned()),
+            _ => Ok(RawValue::NULL.to_owned()),
+        }
+    }
+
+    /// Runs one request; returns the complete response text, with `id` (raw JSON) verbatim.
+    pub async fn call(&self, id: &str, method: &str, params: Option<&RawValue>) -> String {
+        match self.run(method, params).await {
+            Ok(result) => response_text(id, "result", result.get()),
+            Err(failed) => error_text(id, &failed),
+        }
+    }
+
+    /// Runs a notification's method, if one is registered under its name; the answer is
+    /// dropped (notifications are never answered). Returns whether a method ran.
+    pub async fn notify(&self, method: &str, params: Option<&RawValue>) -> bool {
+        if self.methods.method(method).is_none() {
+            return false;
+        }
+        if let Err(failed) = self.run(method, params).await {
+            tracing::debug!("notification {method} failed: {}", failed.as_json().get());
+        }
+        true
     }
 }
 
-/// Puts the client's id back into a response made for [`STAND_IN_ID`].
-fn restore_id(response: String, id: &Value) -> String {
-    let stand_in = format!("\"id\":{STAND_IN_ID}");
-    // jsonrpsee writes `{"jsonrpc":"2.0","id":…` first: replace only within that prefix.
-    if let Some(pos) = response.find(&stand_in).filter(|p| *p < 64) {
-        return format!(
-            "{}\"id\":{}{}",
-            &response[..pos],
+/// Re-addresses jsonrpsee's error response to the client's id.
+fn error_text(id: &str, failed: &MethodResponse) -> String {
+    match serde_json::from_str::<ErrorOnly<'_>>(failed.as_json().get()) {
+        Ok(ErrorOnly { error: Some(e) }) => response_text(id, "error", e.get()),
+        _ => error_response(
             id,
-            &response[pos + stand_in.len()..]
-        );
-    }
-    match serde_json::from_str::<Value>(&response) {
-        Ok(mut v) => {
-            v["id"] = id.clone();
-            v.to_string()
-        }
-        Err(_) => response,
+            codes::INVALID_REQUEST,
+            "the method failed without an error object",
+            None,
+        ),
     }
 }

@@ -38,7 +38,12 @@ pub enum Frame {
     /// The bytes of one message (not yet parsed).
     Message(Vec<u8>),
     /// A message longer than the limit; its bytes were skipped and the stream stays usable.
-    TooLarge { len: usize },
+    TooLarge {
+        /// The frame's length in bytes (as far as it was counted).
+        len: usize,
+        /// The limit it exceeded.
+        limit: usize,
+    },
     /// An LSP header block that could not be understood; the block was skipped.
     BadHeader(String),
 }
@@ -140,7 +145,10 @@ impl<R: BufRead> FrameReader<R> {
                 return Ok(None);
             }
             if overflow > 0 {
-                return Ok(Some(Frame::TooLarge { len: overflow }));
+                return Ok(Some(Frame::TooLarge {
+                    len: overflow,
+                    limit: self.max_frame,
+                }));
             }
             if line.last() == Some(&b'\r') {
                 line.pop();
@@ -207,6 +215,7 @@ impl<R: BufRead> FrameReader<R> {
         if length > self.max_frame {
             let skipped = io::copy(&mut (&mut self.inner).take(length as u64), &mut io::sink())?;
             return Ok(Some(Frame::TooLarge {
+                limit: self.max_frame,
                 len: skipped as usize,
             }));
         }
@@ -263,7 +272,7 @@ mod tests {
     #[test]
     fn ndjson_too_large_line_is_skipped() {
         let got = frames(b"{\"aaaaaaaaaaaaaaaaaaaa\":1}\n{}\n", 10);
-        assert_eq!(got[0], Frame::TooLarge { len: 26 });
+        assert_eq!(got[0], Frame::TooLarge { len: 26, limit: 10 });
         assert_eq!(got[1], Frame::Message(b"{}".to_vec()));
     }
 
@@ -300,7 +309,7 @@ mod tests {
             10,
         );
         assert!(matches!(got[0], Frame::BadHeader(_)));
-        assert_eq!(got[1], Frame::TooLarge { len: 20 });
+        assert_eq!(got[1], Frame::TooLarge { len: 20, limit: 10 });
         assert_eq!(got[2], Frame::Message(b"{}".to_vec()));
     }
 }

@@ -13,16 +13,6 @@ use crate::error::ServiceError;
 /// The provider id under which OpenCode stores the key.
 pub const PROVIDER_ID: &str = "omniroute";
 
-/// Path of the credentials file, as OpenCode computes it.
-pub fn auth_file_path() -> PathBuf {
-    let data = std::env::var_os("XDG_DATA_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
-        .unwrap_or_else(|| PathBuf::from(".local/share"));
-    data.join("opencode").join("auth.json")
-}
-
 fn corrupt(path: &Path, why: impl std::fmt::Display) -> ServiceError {
     ServiceError::CredentialsFile {
         path: path.display().to_string(),
@@ -41,92 +31,114 @@ fn parse(path: &Path, text: &str) -> Result<Map<String, Value>, ServiceError> {
     }
 }
 
-/// The stored key, honouring `OPENCODE_AUTH_CONTENT` (which replaces the file for reads).
-pub fn read_key() -> Result<Option<String>, ServiceError> {
-    let (path, entries) = match std::env::var("OPENCODE_AUTH_CONTENT") {
-        Ok(content) if !content.trim().is_empty() => {
-            let path = PathBuf::from("$OPENCODE_AUTH_CONTENT");
-            let entries = parse(&path, &content)?;
-            (path, entries)
-        }
-        _ => {
-            let path = auth_file_path();
-            let text = match std::fs::read(&path) {
-                Ok(bytes) => {
-                    String::from_utf8(bytes).map_err(|_| corrupt(&path, "it is not UTF-8"))?
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-                Err(e) => return Err(corrupt(&path, format!("cannot be read ({e})"))),
-            };
-            let entries = parse(&path, &text)?;
-            (path, entries)
-        }
-    };
-    let _ = path;
-    Ok(entries
-        .get(PROVIDER_ID)
-        .and_then(|e| e.get("key"))
-        .and_then(Value::as_str)
-        .filter(|k| !k.trim().is_empty())
-        .map(|k| k.trim().to_string()))
+/// OpenCode's credentials file as this process sees it: its path and, when
+/// `OPENCODE_AUTH_CONTENT` was set at start, the content that replaces it for reads.
+/// Every method blocks on file I/O (and writes take a lock and fsync): call them off the async
+/// runtime (`spawn_blocking`).
+#[derive(Clone)]
+pub struct Credentials {
+    path: PathBuf,
+    content: Option<String>,
 }
 
-/// Runs `edit` on the file's entries under an exclusive lock and writes the result atomically.
-/// `edit` returns whether anything changed.
-fn update(
-    edit: impl FnOnce(&mut Map<String, Value>) -> bool,
-) -> Result<(bool, PathBuf), ServiceError> {
-    let path = auth_file_path();
-    let io_err = |what: &str, e: std::io::Error| ServiceError::CredentialsFile {
-        path: path.display().to_string(),
-        reason: format!("{what} ({e})"),
-    };
-    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    ensure_private_dir(&dir).map_err(|e| io_err("cannot create its directory", e))?;
-    // Lock the directory: concurrent writers (several OpenCode windows) serialise here.
-    let lock = File::open(&dir).map_err(|e| io_err("cannot open its directory", e))?;
-    lock.lock()
-        .map_err(|e| io_err("cannot lock its directory", e))?;
-    let text = match std::fs::read(&path) {
-        Ok(bytes) => String::from_utf8(bytes).map_err(|_| corrupt(&path, "it is not UTF-8"))?,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(e) => return Err(io_err("cannot be read", e)),
-    };
-    let mut entries = parse(&path, &text)?;
-    let changed = edit(&mut entries);
-    if changed {
-        let mut out = serde_json::to_vec_pretty(&Value::Object(entries))
-            .map_err(|e| ServiceError::Internal(e.to_string()))?;
-        out.push(b'\n');
-        write_atomic(&path, &out, true).map_err(|e| io_err("cannot be written", e))?;
+impl Credentials {
+    /// The credentials file at `path`, with `content` replacing it for reads when given.
+    pub fn new(path: PathBuf, content: Option<String>) -> Credentials {
+        Credentials { path, content }
     }
-    drop(lock);
-    Ok((changed, path))
-}
 
-/// Stores `key` as `{"omniroute": {"type": "api", "key": …}}`, keeping other fields of that
-/// entry when it already was an API entry.
-pub fn store_key(key: &str) -> Result<PathBuf, ServiceError> {
-    update(|entries| {
-        let entry = entries
-            .entry(PROVIDER_ID.to_string())
-            .or_insert_with(|| json!({}));
-        match entry {
-            Value::Object(e) if e.get("type").and_then(Value::as_str) == Some("api") => {
-                e.insert("key".into(), json!(key));
+    /// Where the file lives.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The stored key, honouring `OPENCODE_AUTH_CONTENT` (which replaces the file for reads).
+    pub fn read_key(&self) -> Result<Option<String>, ServiceError> {
+        let (path, entries) = match self.content.as_deref() {
+            Some(content) => {
+                let path = PathBuf::from("$OPENCODE_AUTH_CONTENT");
+                let entries = parse(&path, content)?;
+                (path, entries)
             }
-            other => *other = json!({"type": "api", "key": key}),
-        }
-        true
-    })
-    .map(|(_, p)| p)
-}
-
-/// Removes the `omniroute` entry; returns whether there was one.
-pub fn remove_key() -> Result<(bool, PathBuf), ServiceError> {
-    let path = auth_file_path();
-    if !path.exists() {
-        return Ok((false, path));
+            None => {
+                let path = self.path.clone();
+                let text = match std::fs::read(&path) {
+                    Ok(bytes) => {
+                        String::from_utf8(bytes).map_err(|_| corrupt(&path, "it is not UTF-8"))?
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+                    Err(e) => return Err(corrupt(&path, format!("cannot be read ({e})"))),
+                };
+                let entries = parse(&path, &text)?;
+                (path, entries)
+            }
+        };
+        let _ = path;
+        Ok(entries
+            .get(PROVIDER_ID)
+            .and_then(|e| e.get("key"))
+            .and_then(Value::as_str)
+            .filter(|k| !k.trim().is_empty())
+            .map(|k| k.trim().to_string()))
     }
-    update(|entries| entries.remove(PROVIDER_ID).is_some())
+
+    /// Runs `edit` on the file's entries under an exclusive lock and writes the result atomically.
+    /// `edit` returns whether anything changed.
+    fn update(
+        &self,
+        edit: impl FnOnce(&mut Map<String, Value>) -> bool,
+    ) -> Result<(bool, PathBuf), ServiceError> {
+        let path = self.path.clone();
+        let io_err = |what: &str, e: std::io::Error| ServiceError::CredentialsFile {
+            path: path.display().to_string(),
+            reason: format!("{what} ({e})"),
+        };
+        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        ensure_private_dir(&dir).map_err(|e| io_err("cannot create its directory", e))?;
+        // Lock the directory: concurrent writers (several OpenCode windows) serialise here.
+        let lock = File::open(&dir).map_err(|e| io_err("cannot open its directory", e))?;
+        lock.lock()
+            .map_err(|e| io_err("cannot lock its directory", e))?;
+        let text = match std::fs::read(&path) {
+            Ok(bytes) => String::from_utf8(bytes).map_err(|_| corrupt(&path, "it is not UTF-8"))?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => return Err(io_err("cannot be read", e)),
+        };
+        let mut entries = parse(&path, &text)?;
+        let changed = edit(&mut entries);
+        if changed {
+            let mut out = serde_json::to_vec_pretty(&Value::Object(entries))
+                .map_err(|e| ServiceError::Internal(e.to_string()))?;
+            out.push(b'\n');
+            write_atomic(&path, &out, true).map_err(|e| io_err("cannot be written", e))?;
+        }
+        drop(lock);
+        Ok((changed, path))
+    }
+
+    /// Stores `key` as `{"omniroute": {"type": "api", "key": …}}`, keeping other fields of that
+    /// entry when it already was an API entry.
+    pub fn store_key(&self, key: &str) -> Result<PathBuf, ServiceError> {
+        self.update(|entries| {
+            let entry = entries
+                .entry(PROVIDER_ID.to_string())
+                .or_insert_with(|| json!({}));
+            match entry {
+                Value::Object(e) if e.get("type").and_then(Value::as_str) == Some("api") => {
+                    e.insert("key".into(), json!(key));
+                }
+                other => *other = json!({"type": "api", "key": key}),
+            }
+            true
+        })
+        .map(|(_, p)| p)
+    }
+
+    /// Removes the `omniroute` entry; returns whether there was one.
+    pub fn remove_key(&self) -> Result<(bool, PathBuf), ServiceError> {
+        if !self.path.exists() {
+            return Ok((false, self.path.clone()));
+        }
+        self.update(|entries| entries.remove(PROVIDER_ID).is_some())
+    }
 }

@@ -57,7 +57,7 @@ pub enum FetchError {
 /// that never touch the network do not pay for the TLS set-up.
 #[derive(Clone, Default)]
 pub struct Http {
-    client: std::sync::Arc<std::sync::OnceLock<reqwest::Client>>,
+    client: std::sync::Arc<std::sync::OnceLock<Result<reqwest::Client, String>>>,
 }
 
 impl Http {
@@ -66,16 +66,21 @@ impl Http {
         Http::default()
     }
 
-    fn client(&self) -> &reqwest::Client {
-        self.client.get_or_init(|| {
+    /// The client, built on first use; a build failure (no TLS roots, …) is reported on every
+    /// request rather than hidden behind a default client without this configuration.
+    fn client(&self) -> Result<&reqwest::Client, FetchError> {
+        let built = self.client.get_or_init(|| {
             reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::limited(5))
                 .connect_timeout(Duration::from_secs(10))
                 .user_agent(concat!("omniroute-rpc/", env!("CARGO_PKG_VERSION")))
                 .tcp_nodelay(true)
                 .build()
-                .unwrap_or_else(|_| reqwest::Client::new())
-        })
+                .map_err(|e| format!("the HTTP client could not be built ({e})"))
+        });
+        built
+            .as_ref()
+            .map_err(|why| FetchError::Unreachable(why.clone()))
     }
 
     /// GETs `url` within `timeout`, reading at most `max_body` bytes.
@@ -87,7 +92,7 @@ impl Http {
         max_body: usize,
     ) -> Result<HttpResponse, FetchError> {
         let work = async {
-            let mut req = self.client().get(url).header(ACCEPT, "application/json");
+            let mut req = self.client()?.get(url).header(ACCEPT, "application/json");
             if let Some(k) = key.filter(|k| !k.is_empty()) {
                 req = req.header(AUTHORIZATION, format!("Bearer {k}"));
             }

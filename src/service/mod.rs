@@ -1,0 +1,177 @@
+//! The state behind every method: the session, the caches, background work. One per process.
+//!
+//! # State and its locking rules
+//! - `session`: options, key and the shutdown flag, each behind its own std mutex held only to
+//!   read or replace it ([`session::Session`]).
+//! - `catalogs`: one [`catalogue::CatalogSlot`] per (baseURL, key hash); `devs`: one models.dev
+//!   slot per URL. The maps are std mutexes held only to look up or insert a slot (an `Arc`),
+//!   never across an `.await`; each slot follows [`single_flight`]'s rules.
+//! - `matcher`: the matcher for the last alias table, a std mutex held to compare and replace.
+//! - `background`: handles of background refreshes; they end when their load ends, when the
+//!   host closes stdin (bounded wait, see [`Service::finish_background`]) or at `exit`.
+//!
+//! Nothing here reads the process environment: [`Env`] is read once by `main` and handed in,
+//! with the [`Notifier`] that reaches the client.
+
+pub mod background;
+pub mod catalogue;
+pub mod models_dev;
+pub mod session;
+pub mod single_flight;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use serde_json::Value;
+
+pub use background::Notifier;
+pub use catalogue::{CatalogView, Freshness};
+pub use session::{CallContext, KeySource};
+
+use crate::catalog::matcher::Matcher;
+use crate::env::Env;
+use crate::http::Http;
+use crate::modelsdev::index::DevIndex;
+use crate::store::credentials::Credentials;
+use crate::store::disk;
+use background::Background;
+use catalogue::CatalogSlot;
+use session::Session;
+use single_flight::SingleFlight;
+
+/// A matcher and the alias table it was built from.
+type MatcherFor = (BTreeMap<String, String>, Arc<Matcher>);
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Session state and caches.
+pub struct Service {
+    env: Env,
+    http: Http,
+    credentials: Credentials,
+    notifier: Notifier,
+    session: Session,
+    catalogs: Mutex<HashMap<(String, String), Arc<CatalogSlot>>>,
+    devs: Mutex<HashMap<String, Arc<SingleFlight<DevIndex>>>>,
+    matcher: Mutex<Option<MatcherFor>>,
+    background: Background,
+}
+
+impl Service {
+    /// A service for this environment, telling its client about changes through `notifier`.
+    pub fn new(env: Env, notifier: Notifier) -> Service {
+        let credentials = Credentials::new(env.auth_file.clone(), env.auth_content.clone());
+        Service {
+            http: Http::new(),
+            credentials,
+            env,
+            notifier,
+            session: Session::default(),
+            catalogs: Mutex::default(),
+            devs: Mutex::default(),
+            matcher: Mutex::default(),
+            background: Background::default(),
+        }
+    }
+
+    /// The shared HTTP client.
+    pub fn http(&self) -> &Http {
+        &self.http
+    }
+
+    /// The environment read at start.
+    pub fn env(&self) -> &Env {
+        &self.env
+    }
+
+    /// OpenCode's credentials file (blocking I/O: call its writers off the runtime).
+    pub fn credentials(&self) -> &Credentials {
+        &self.credentials
+    }
+
+    // ----- session -----------------------------------------------------------------------
+
+    /// Replaces the session options (from `initialize`); returns the warnings.
+    pub fn set_session_options(&self, options: Value) -> Vec<String> {
+        self.session.set_options(options, &self.env)
+    }
+
+    /// Sets the key for the rest of the session.
+    pub fn set_session_key(&self, key: Option<String>) {
+        self.session.set_key(key);
+    }
+
+    /// Marks the session as shut down.
+    pub fn shut_down(&self) {
+        self.session.shut_down();
+    }
+
+    /// Whether `shutdown` was called.
+    pub fn is_shut_down(&self) -> bool {
+        self.session.is_shut_down()
+    }
+
+    /// Builds the context of one call from its `options` and `apiKey` params.
+    pub fn context(&self, call_options: Option<&Value>, api_key: Option<&str>) -> CallContext {
+        self.session
+            .context(&self.env, &self.credentials, call_options, api_key)
+    }
+
+    // ----- background --------------------------------------------------------------------
+
+    /// Background refreshes still running.
+    pub fn background_running(&self) -> usize {
+        self.background.running()
+    }
+
+    /// Lets running background refreshes finish for up to `limit` (so what they bring lands
+    /// in the snapshot for the next start), then stops the rest.
+    pub async fn finish_background(&self, limit: Duration) {
+        let (finished, stopped) = self.background.finish(limit).await;
+        if finished + stopped > 0 {
+            tracing::info!(
+                "background refreshes at end of input: {finished} finished, {stopped} stopped"
+            );
+        }
+    }
+
+    /// Stops background refreshes at once (exit).
+    pub fn stop_background(&self) {
+        self.background.stop();
+    }
+
+    fn notify(&self, method: &str, params: Value) {
+        self.notifier.notify(method, params);
+    }
+
+    // ----- shared pieces -----------------------------------------------------------------
+
+    fn matcher(&self, aliases: &BTreeMap<String, String>) -> Arc<Matcher> {
+        let mut slot = lock(&self.matcher);
+        if let Some((a, m)) = slot.as_ref() {
+            if a == aliases {
+                return m.clone();
+            }
+        }
+        let m = Arc::new(Matcher::new(aliases));
+        *slot = Some((aliases.clone(), m.clone()));
+        m
+    }
+
+    /// Clears caches in memory and on disk; returns how many files were removed.
+    pub fn clear_cache(&self, ctx: &CallContext, models: bool, models_dev: bool) -> usize {
+        let mut files = 0;
+        if models {
+            lock(&self.catalogs).clear();
+            files += disk::remove_files(&ctx.opts.cache_dir, "catalog-");
+        }
+        if models_dev {
+            lock(&self.devs).clear();
+            files += disk::remove_files(&ctx.opts.cache_dir, "modelsdev-");
+        }
+        files
+    }
+}

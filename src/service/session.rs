@@ -1,0 +1,125 @@
+//! The session: options set by `initialize`, the key set by `auth.connect`, whether `shutdown`
+//! was called — and how one call's options and key are resolved from them.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use serde_json::Value;
+
+use crate::env::Env;
+use crate::options::Options;
+use crate::store::credentials::Credentials;
+
+/// Where the key of a call came from.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "camelCase")]
+pub enum KeySource {
+    /// The call's `apiKey` param.
+    Param,
+    /// Set earlier in this session by `auth.connect`.
+    Session,
+    /// OpenCode's credentials file (or `OPENCODE_AUTH_CONTENT`).
+    AuthFile,
+    /// The `OMNIROUTE_API_KEY` environment variable.
+    Env,
+    /// No key: requests carry no `Authorization` header.
+    None,
+}
+
+/// The options, key and warnings in force for one call.
+#[derive(Clone)]
+pub struct CallContext {
+    /// Validated options.
+    pub opts: Arc<Options>,
+    /// The key, if any.
+    pub key: Option<String>,
+    /// Where the key came from.
+    pub key_source: KeySource,
+    /// Warnings so far (invalid options, unreadable credentials).
+    pub warnings: Vec<String>,
+}
+
+/// Session state. Each field is its own std mutex, held only to read or replace the value.
+#[derive(Default)]
+pub struct Session {
+    options: Mutex<Value>,
+    key: Mutex<Option<String>>,
+    shut_down: AtomicBool,
+}
+
+fn lock<V>(m: &Mutex<V>) -> std::sync::MutexGuard<'_, V> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Session {
+    /// Replaces the session options (from `initialize`); returns the warnings.
+    pub fn set_options(&self, options: Value, env: &Env) -> Vec<String> {
+        let (_, warnings) = Options::parse(&[&options], env);
+        *lock(&self.options) = options;
+        warnings
+    }
+
+    /// Sets (or forgets) the key for the rest of the session.
+    pub fn set_key(&self, key: Option<String>) {
+        *lock(&self.key) = key;
+    }
+
+    /// Marks the session as shut down.
+    pub fn shut_down(&self) {
+        self.shut_down.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether `shutdown` was called.
+    pub fn is_shut_down(&self) -> bool {
+        self.shut_down.load(Ordering::SeqCst)
+    }
+
+    /// The context of one call from its `options` and `apiKey` params, layered over the
+    /// session's options and key.
+    pub fn context(
+        &self,
+        env: &Env,
+        credentials: &Credentials,
+        call_options: Option<&Value>,
+        api_key: Option<&str>,
+    ) -> CallContext {
+        let session = lock(&self.options).clone();
+        let empty = Value::Object(Default::default());
+        let (opts, mut warnings) = Options::parse(&[&session, call_options.unwrap_or(&empty)], env);
+        let (key, key_source) = self.resolve_key(env, credentials, api_key, &mut warnings);
+        CallContext {
+            opts: Arc::new(opts),
+            key,
+            key_source,
+            warnings,
+        }
+    }
+
+    /// Key order: param > session > credentials file > `OMNIROUTE_API_KEY`.
+    fn resolve_key(
+        &self,
+        env: &Env,
+        credentials: &Credentials,
+        param: Option<&str>,
+        warnings: &mut Vec<String>,
+    ) -> (Option<String>, KeySource) {
+        if let Some(k) = param.map(str::trim).filter(|k| !k.is_empty()) {
+            return (Some(k.to_string()), KeySource::Param);
+        }
+        if let Some(k) = lock(&self.key).clone() {
+            return (Some(k), KeySource::Session);
+        }
+        // A small read, no lock: cheap enough to stay on the runtime.
+        match credentials.read_key() {
+            Ok(Some(k)) => return (Some(k), KeySource::AuthFile),
+            Ok(None) => {}
+            Err(e) => warnings.push(e.to_string()),
+        }
+        match &env.api_key {
+            Some(k) => (Some(k.clone()), KeySource::Env),
+            None => (None, KeySource::None),
+        }
+    }
+}
