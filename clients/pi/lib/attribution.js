@@ -5,6 +5,7 @@
 // HTTP body or the fetch itself:
 //   before_provider_request  the payload (model, stream) just before it is sent   -> at, model, stream
 //   after_provider_response  HTTP status + response headers, before the body      -> status, x-omniroute-* headers
+//                            (2xx only: on an error status the SDK throws first; see statusOfError)
 //   message_update / _end    the parsed stream: first delta, final usage, response
 //                            model, stop reason, error message                    -> ttftMs, latencyMs, usage, bodyModel, ok, error
 // The SSE comment trailers (`: x-omniroute-tokens-in=…`) are consumed by Pi's OpenAI client and
@@ -17,6 +18,17 @@ import { PROVIDER } from './provider.js';
 const MAX_ERROR = 300;
 /** @param {unknown} n */
 const num = (n) => (typeof n === 'number' && Number.isFinite(n) && n > 0 ? n : 0);
+
+/**
+ * On a non-2xx answer Pi's OpenAI client (openai 6.x) throws before `after_provider_response`
+ * fires, so the status is only in the error message, which that SDK starts with it ("401 Invalid
+ * API key"). 0 when there is none (no answer at all: refused, reset, timeout).
+ * @param {unknown} message
+ */
+export function statusOfError(message) {
+  const m = /^([1-5]\d\d) /.exec(String(message ?? ''));
+  return m ? Number(m[1]) : 0;
+}
 
 /**
  * x-omniroute-* headers keyed without the prefix, lower-case.
@@ -95,8 +107,8 @@ export class UsageRecorder {
     if (!p || message?.role !== 'assistant' || message.provider !== PROVIDER) return null;
     this.pending = null;
     const end = this.now();
-    const status = p.status ?? 0;
     const failed = message.stopReason === 'error' || message.stopReason === 'aborted';
+    const status = p.status ?? (failed ? statusOfError(message.errorMessage) : 0);
     /** @type {Record<string, any>} */
     const rec = {
       model: p.model ?? message.model,
