@@ -54,13 +54,19 @@ export function toPiModel(m) {
 }
 
 /**
- * The whole provider: every chat model of the catalogue (embeddings, images, audio… left out).
+ * The whole provider: every chat model of the catalogue (embeddings, images, audio… and alias
+ * twins left out).
  * @param {any} list a models.list result
  * @param {{ apiMode?: unknown, apiKey: string, headers?: Record<string, string> }} o
  */
 export function buildProvider(list, o) {
-  const models = (Array.isArray(list?.models) ? list.models : [])
-    .filter((m) => m && typeof m.id === 'string' && m.id && (m.kind ?? 'chat') === 'chat')
+  const all = (Array.isArray(list?.models) ? list.models : []).filter((m) => m && typeof m.id === 'string' && m.id);
+  const listed = new Set(all.map((m) => m.id));
+  const models = all
+    .filter((m) => (m.kind ?? 'chat') === 'chat')
+    // an alias twin (kimi-coding-apikey/x next to kmca/x) is the same model: offered once, as the
+    // OpenCode view does (src/catalog/opencode.rs)
+    .filter((m) => !(typeof m.aliasOf === 'string' && listed.has(m.aliasOf)))
     .map(toPiModel);
   return {
     name: 'OmniRoute',

@@ -37,10 +37,11 @@ test('buildProvider: chat models only, api per apiMode, headers only when given'
     models: [
       { id: 'a', kind: 'chat' }, { id: 'e', kind: 'embedding' }, { id: 'i', kind: 'image' }, { id: 'combo', kind: 'chat', combo: { members: ['a'], resolved: true } },
       { kind: 'chat' }, null,
+      { id: 'kmca/k2', kind: 'chat' }, { id: 'kimi-coding-apikey/k2', kind: 'chat', aliasOf: 'kmca/k2' }, { id: 'lone/twin', kind: 'chat', aliasOf: 'gone/twin' },
     ],
   };
   const p = buildProvider(list, { apiMode: undefined, apiKey: 'K' });
-  assert.deepEqual(p.models.map((m) => m.id), ['a', 'combo']);
+  assert.deepEqual(p.models.map((m) => m.id), ['a', 'combo', 'kmca/k2', 'lone/twin'], 'a twin whose alias is listed is left out');
   assert.equal(p.api, 'openai-completions');
   assert.equal(p.baseUrl, 'http://127.0.0.1:9/v1');
   assert.equal(p.apiKey, 'K');
