@@ -47,7 +47,7 @@ export async function setupExtension(pi, o = {}) {
   };
 
   // Warnings are shown once Pi has a context: as notifications in the TUI, on stderr otherwise.
-  pi.on('session_start', (_event, ctx) => flushWarnings(state, ctx, stderr));
+  pi.on('session_start', (/** @type {unknown} */ _event, /** @type {any} */ ctx) => flushWarnings(state, ctx, stderr));
 
   const cfg = loadOptions({ env, cwd });
   cfg.warnings.forEach(warn);

@@ -98,6 +98,7 @@ export function loadOptions(o = {}) {
   const warnings = [];
   /** @type {string[]} */
   const sources = [];
+  /** @type {Record<string, any>} */
   let merged = {};
   for (const file of [path.join(agentDir(env), 'settings.json'), path.join(cwd, '.pi', 'settings.json')]) {
     const block = readSettingsBlock(file, warnings);

@@ -60,7 +60,8 @@ export function toPiModel(m) {
  * @param {{ apiMode?: unknown, apiKey: string, headers?: Record<string, string> }} o
  */
 export function buildProvider(list, o) {
-  const all = (Array.isArray(list?.models) ? list.models : []).filter((m) => m && typeof m.id === 'string' && m.id);
+  /** @type {any[]} */
+  const all = (Array.isArray(list?.models) ? list.models : []).filter((/** @type {any} */ m) => m && typeof m.id === 'string' && m.id);
   const listed = new Set(all.map((m) => m.id));
   const models = all
     .filter((m) => (m.kind ?? 'chat') === 'chat')

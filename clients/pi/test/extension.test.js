@@ -158,7 +158,7 @@ test('models/changed from a background refresh re-registers the provider with th
     gw.state.models = saved;
   });
   gw.state.models = gw.state.models.filter((m) => m.id !== 'mystery/unknown-model');
-  gw.state.models.push({ id: 'cc/claude-opus-4-6', object: 'model', created: 1, owned_by: 'claude', root: 'claude-opus-4-6', parent: null, context_length: 1000000, max_input_tokens: 1000000, max_output_tokens: 128000, capabilities: { vision: true } });
+  gw.state.models.push({ id: 'cc/claude-opus-4-6', object: 'model', created: 1, owned_by: 'claude', root: 'claude-opus-4-6', parent: null, context_length: 1000000, max_input_tokens: 1000000, max_output_tokens: 128000, capabilities: { vision: true, tool_calling: true, reasoning: true } });
   // the next one answers from the snapshot at once, refreshes in the background, gets models/changed
   const x = await load({ ...b.env, OMNIROUTE_RPC_BIN: RPC_BIN, OMNIROUTE_OPTIONS: JSON.stringify(options) }, b.cwd);
   t.after(x.shutdown);

@@ -11,7 +11,7 @@ import http from 'node:http';
 export const TEST_KEY = 'sk-pitest0123456789-abcdef-76543210';
 export const REPLY = 'Hello from the Pi mock gateway.';
 
-/** OmniRoute-shaped /v1/models entries: real metadata, placeholders, a combo, a non-chat entry. */
+/** OmniRoute-shaped /v1/models entries: real metadata, placeholders, a combo, a non-chat entry. @returns {any[]} */
 export function defaultModels() {
   const created = Math.floor(Date.now() / 1000);
   return [
