@@ -4,9 +4,9 @@
 
 import nodeTest, { before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync, existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { ensurePi, runPi, piRpc, parseListModels, PI_VERSION } from './helpers/pi.js';
+import { ensurePi, runPi, piRpc, startPiRpc, parseListModels, PI_VERSION } from './helpers/pi.js';
 import { startMockGateway, TEST_KEY, REPLY } from './helpers/mock-gateway.js';
 import { requireBinary, sandbox, RPC_BIN, TEE_BIN, PACKAGE_DIR } from './helpers/env.js';
 
@@ -161,4 +161,41 @@ test('a rejected key: the turn fails with the gateway error, the record says 401
   }
   assert.ok(!JSON.stringify(recs).includes(bad));
   assert.ok(!r.stderr.includes(bad), 'not on stderr either');
+});
+
+test('a catalogue change seen by a background refresh reaches the running Pi (re-registered provider)', async (t) => {
+  const { b, env, frames } = setup('pi-real-changed');
+  const options = { baseURL: gw.baseURL, modelsDev: { enabled: false }, cacheDir: path.join(b.root, 'orpc-cache'), modelCacheTtl: 1 };
+  env.OMNIROUTE_OPTIONS = JSON.stringify(options);
+  // a first Pi leaves the service's disk snapshot of today's list
+  const first = await runPi(cli, ['-e', PACKAGE_DIR, '--list-models', 'omniroute'], { env, cwd: b.cwd });
+  assert.equal(first.code, 0, first.stderr);
+  rmSync(b.teeLog);
+  const saved = structuredClone(gw.state.models);
+  t.after(() => {
+    gw.state.models = saved;
+  });
+  gw.state.models.push({ id: 'cc/claude-opus-4-6', object: 'model', created: 1, owned_by: 'claude', root: 'claude-opus-4-6', parent: null, context_length: 1000000, max_input_tokens: 1000000, max_output_tokens: 128000, capabilities: { vision: true, tool_calling: true, reasoning: true } });
+  // the next one starts from the snapshot, the service refreshes in the background, models/changed follows
+  const pi = startPiRpc(cli, { env, cwd: b.cwd, extraArgs: ['-e', PACKAGE_DIR] });
+  try {
+    let ids = [];
+    for (let i = 0; i < 200; i++) {
+      const r = await pi.request({ type: 'get_available_models' });
+      assert.ok(r.success, JSON.stringify(r));
+      ids = r.data.models.filter((/** @type {any} */ m) => m.provider === 'omniroute').map((/** @type {any} */ m) => m.id);
+      if (ids.includes('cc/claude-opus-4-6')) break;
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    assert.ok(ids.includes('cc/claude-opus-4-6'), `the new model reached Pi: ${ids.join(' ')}\n${pi.stderr.slice(-2000)}`);
+    const r = await pi.request({ type: 'get_available_models' });
+    const opus = r.data.models.find((/** @type {any} */ m) => m.id === 'cc/claude-opus-4-6');
+    assert.equal(opus.contextWindow, 1000000);
+    assert.equal(opus.maxTokens, 128000);
+  } finally {
+    const exit = await pi.close();
+    assert.equal(exit.code, 0);
+  }
+  // start-up list (the snapshot) + the one after models/changed: the running provider was re-registered
+  assert.deepEqual(frames().filter((f) => f.method === 'models.list').map((f) => f.params), [{ refresh: false }, { refresh: false }]);
 });

@@ -104,3 +104,64 @@ export async function piRpc(cli, commands, opts) {
   }
   return { ...r, messages };
 }
+
+/**
+ * A live `pi --mode rpc` session: request(cmd) resolves with the response of the same id.
+ * close() ends stdin (Pi exits on EOF) and resolves with the exit.
+ * @param {string} cli @param {{ env: Record<string, string>, cwd: string, extraArgs?: string[] }} opts
+ */
+export function startPiRpc(cli, opts) {
+  const child = spawn(process.execPath, [cli, '--mode', 'rpc', ...(opts.extraArgs ?? [])], {
+    cwd: opts.cwd,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', PI_OFFLINE: '1', PI_TELEMETRY: '0', PI_SKIP_VERSION_CHECK: '1', ...opts.env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  /** @type {Map<string, (msg: any) => void>} */
+  const waiting = new Map();
+  let stderr = '';
+  let buf = '';
+  let n = 0;
+  child.stderr.setEncoding('utf8').on('data', (c) => (stderr += c));
+  child.stdout.setEncoding('utf8').on('data', (c) => {
+    buf += c;
+    let nl;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      try {
+        const msg = JSON.parse(line);
+        if (msg.type === 'response' && waiting.has(msg.id)) {
+          waiting.get(msg.id)?.(msg);
+          waiting.delete(msg.id);
+        }
+      } catch {
+        /* not ours */
+      }
+    }
+  });
+  const exited = new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+  const killer = setTimeout(() => child.kill('SIGKILL'), 120000);
+  return {
+    get stderr() {
+      return stderr;
+    },
+    /** @param {Record<string, any>} cmd @returns {Promise<any>} */
+    request(cmd) {
+      const id = `r${++n}`;
+      return new Promise((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error(`pi --mode rpc: no answer to ${cmd.type}; stderr: ${stderr.slice(-2000)}`)), 60000);
+        waiting.set(id, (msg) => {
+          clearTimeout(t);
+          resolve(msg);
+        });
+        child.stdin.write(JSON.stringify({ ...cmd, id }) + '\n');
+      });
+    },
+    async close() {
+      child.stdin.end();
+      const r = await exited;
+      clearTimeout(killer);
+      return r;
+    },
+  };
+}
