@@ -6,13 +6,15 @@
 # 1. checks the omniroute-rpc binary (OMNIROUTE_RPC_BIN, default target/debug/omniroute-rpc) — builds nothing
 # 2. installs what is needed, cached: OmniRoute (omniroute-install.sh, $HOME/.cache/omniroute-rpc-e2e or
 #    OMNIROUTE_E2E_CACHE) and opencode-ai@1.18.33 (the clients/opencode test helper,
-#    ~/.cache/omniroute-rpc-opencode or OMNIROUTE_OPENCODE_CACHE)
-# 3. runs tests/e2e/e2e.test.mjs (node --test): its before/after hooks start the mock upstream and
+#    ~/.cache/omniroute-rpc-opencode or OMNIROUTE_OPENCODE_CACHE), and @mariozechner/pi-coding-agent (the clients/pi
+#    test helper, ~/.cache/omniroute-rpc-pi or OMNIROUTE_PI_CACHE)
+# 3. runs tests/e2e/e2e.test.mjs, then tests/e2e/pi.test.mjs (node --test, one file at a time): their before/after hooks start the mock upstream and
 #    OmniRoute on 127.0.0.1 (free port, temp data dir, fixed test key), seed it, and stop both by PID.
 #    This script's EXIT trap stops them too (by the PIDs the test wrote), whatever happens.
 # 4. prints the timings (and the last cold-cache and cached runs recorded on this machine); exits non-zero on failure.
 #
 # Env: OMNIROUTE_SKIP_E2E=1 skips everything (loudly); OMNIROUTE_SKIP_OPENCODE=1 skips the OpenCode part (loudly);
+#      OMNIROUTE_SKIP_PI=1 skips the real-Pi part (tests/e2e/pi.test.mjs, loudly);
 #      OMNIROUTE_E2E_CACHE, OMNIROUTE_OPENCODE_CACHE, OMNIROUTE_TEST_KEY, OMNIROUTE_E2E_KEEP=1 (keep the gateway's run dir/log).
 set -uo pipefail
 
@@ -94,14 +96,25 @@ if [ "${OMNIROUTE_SKIP_OPENCODE:-}" != 1 ]; then
   [ -x "$OC_BIN" ] || die "no opencode executable after the install ($OC_BIN)"
   T_OC=$(secs "$t" "$(now)")
 fi
+# the real Pi for tests/e2e/pi.test.mjs (clients/pi/test/helpers/pi.js, ~/.cache/omniroute-rpc-pi or OMNIROUTE_PI_CACHE)
+PI_HELPER="$ROOT/clients/pi/test/helpers/pi.js"
+PI_STATE=skipped T_PI=0
+if [ "${OMNIROUTE_SKIP_PI:-}" != 1 ]; then
+  PI_STATE=cached
+  node --input-type=module -e "import('$PI_HELPER').then((m) => process.exit(m.installedPi() ? 0 : 1))" || PI_STATE=cold
+  say "installing Pi ($PI_STATE)"
+  t=$(now)
+  node --input-type=module -e "import('$PI_HELPER').then((m) => console.log(m.ensurePi()))" >/dev/null || die "installing Pi failed (see above)"
+  T_PI=$(secs "$t" "$(now)")
+fi
 KIND=cached
-{ [ "$OMNI_STATE" = cold ] || [ "$OC_STATE" = cold ]; } && KIND=cold
+{ [ "$OMNI_STATE" = cold ] || [ "$OC_STATE" = cold ] || [ "$PI_STATE" = cold ]; } && KIND=cold
 
 # ---------------------------------------------------------------- the tests
-say "running tests/e2e/e2e.test.mjs (binary $BIN)"
+say "running tests/e2e/e2e.test.mjs and pi.test.mjs (binary $BIN)"
 t=$(now)
 OMNIROUTE_RPC_BIN="$BIN" OMNIROUTE_E2E_STATE_DIR="$STATE_DIR" OMNIROUTE_E2E_INSTALL_DIR="$INSTALL_DIR" \
-  node --test --test-concurrency=1 --test-reporter=spec "$HERE/e2e.test.mjs"
+  node --test --test-concurrency=1 --test-reporter=spec "$HERE/e2e.test.mjs" "$HERE/pi.test.mjs"
 RC=$?
 T_TESTS=$(secs "$t" "$(now)")
 T_TOTAL=$(secs "$T0" "$(now)")
@@ -109,10 +122,10 @@ T_TOTAL=$(secs "$T0" "$(now)")
 # ---------------------------------------------------------------- timings
 RESULT=passed
 [ "$RC" = 0 ] || RESULT=FAILED
-LINE="$(date -u +%Y-%m-%dT%H:%M:%SZ) $KIND total=${T_TOTAL}s omniroute-install=${T_OMNI}s($OMNI_STATE) opencode-install=${T_OC}s($OC_STATE) tests=${T_TESTS}s $RESULT"
+LINE="$(date -u +%Y-%m-%dT%H:%M:%SZ) $KIND total=${T_TOTAL}s omniroute-install=${T_OMNI}s($OMNI_STATE) opencode-install=${T_OC}s($OC_STATE) pi-install=${T_PI}s($PI_STATE) tests=${T_TESTS}s $RESULT"
 mkdir -p "$E2E_CACHE" && echo "$LINE" >>"$E2E_CACHE/e2e-timings.log"
 echo
-say "TIMING this run ($KIND): total ${T_TOTAL} s = OmniRoute install ${T_OMNI} s ($OMNI_STATE) + OpenCode install ${T_OC} s ($OC_STATE) + tests ${T_TESTS} s"
+say "TIMING this run ($KIND): total ${T_TOTAL} s = OmniRoute install ${T_OMNI} s ($OMNI_STATE) + OpenCode install ${T_OC} s ($OC_STATE) + Pi install ${T_PI} s ($PI_STATE) + tests ${T_TESTS} s"
 last_cold=$(grep ' cold ' "$E2E_CACHE/e2e-timings.log" | tail -n 1)
 last_cached=$(grep ' cached ' "$E2E_CACHE/e2e-timings.log" | tail -n 1)
 say "TIMING last first (uncached) run here: ${last_cold:-none recorded in this cache}"
