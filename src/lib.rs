@@ -14,3 +14,4 @@ pub mod options;
 pub mod rpc;
 pub mod service;
 pub mod store;
+pub mod usage;

@@ -198,9 +198,9 @@ fn handle_message(
                 match message::classify(item) {
                     Incoming::Request { id, method, params } => calls.push((id, method, params)),
                     Incoming::Notification { method, params } => {
-                        if let Some(code) =
-                            handle_notification(&method, params, dispatcher, outbox, in_flight)
-                        {
+                        if let Some(code) = handle_notification(
+                            &method, params, dispatcher, outbox, in_flight, tasks,
+                        ) {
                             exit = Some(code);
                         }
                     }
@@ -234,7 +234,7 @@ fn handle_message(
                 None
             }
             Incoming::Notification { method, params } => {
-                handle_notification(&method, params, dispatcher, outbox, in_flight)
+                handle_notification(&method, params, dispatcher, outbox, in_flight, tasks)
             }
             Incoming::Response => None,
             Incoming::Invalid { id, message } => {
@@ -288,6 +288,7 @@ fn handle_notification(
     dispatcher: &Arc<Dispatcher>,
     outbox: &Outbox,
     in_flight: &InFlight,
+    tasks: &mut tokio::task::JoinSet<()>,
 ) -> Option<i32> {
     match method {
         "exit" => Some(if dispatcher.service().is_shut_down() {
@@ -312,6 +313,12 @@ fn handle_notification(
             None
         }
         "initialized" => None,
+        // A task of the loop's set, so that end of input waits for the write.
+        "usage.record" => {
+            let svc = dispatcher.service().clone();
+            tasks.spawn(crate::api::usage::record_notification(svc, params));
+            None
+        }
         other => {
             tracing::debug!("ignoring notification {other}");
             None
