@@ -17,6 +17,8 @@ pub struct Env {
     pub auth_file: PathBuf,
     /// `OPENCODE_AUTH_CONTENT`: when set, replaces the credentials file for reads (OpenCode's rule).
     pub auth_content: Option<String>,
+    /// `OMNIROUTE_USAGE_MAX_BYTES`: the usage ledger's size cap per file (tests, small disks).
+    pub usage_max_bytes: Option<u64>,
 }
 
 impl std::fmt::Debug for Env {
@@ -66,6 +68,7 @@ impl Env {
             auth_content: std::env::var("OPENCODE_AUTH_CONTENT")
                 .ok()
                 .filter(|c| !c.trim().is_empty()),
+            usage_max_bytes: var("OMNIROUTE_USAGE_MAX_BYTES").and_then(|v| v.parse().ok()),
         }
     }
 
@@ -78,6 +81,7 @@ impl Env {
             cache_dir: dir.join("cache"),
             auth_file: dir.join("data").join("opencode").join("auth.json"),
             auth_content: None,
+            usage_max_bytes: None,
         }
     }
 }

@@ -17,3 +17,4 @@ pub mod options;
 pub mod rpc;
 pub mod service;
 pub mod store;
+pub mod usage;

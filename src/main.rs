@@ -48,6 +48,24 @@ enum Command {
         #[command(subcommand)]
         command: ModelsCommand,
     },
+    /// Requests, tokens and cost per requested model and served member, from the usage ledger.
+    Usage {
+        /// Start: a duration before now (7d, 24h) or an RFC 3339 time / date.
+        #[arg(long)]
+        since: Option<String>,
+        /// End (exclusive), same forms; default now.
+        #[arg(long)]
+        until: Option<String>,
+        /// member (default), model, servedModel, provider or day.
+        #[arg(long)]
+        group_by: Option<String>,
+        /// The cache directory holding the ledger (default: the service's).
+        #[arg(long)]
+        cache_dir: Option<String>,
+        /// Print the JSON result instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Write the JSON Schemas and openrpc.json to DIR (default ./schema).
     Schema {
         /// Output directory.
@@ -122,6 +140,13 @@ fn main() {
                     timeout_ms,
                 },
         } => run_models_list(env, base_url, json, timeout_ms),
+        Command::Usage {
+            since,
+            until,
+            group_by,
+            cache_dir,
+            json,
+        } => run_usage(env, since, until, group_by, cache_dir, json),
         Command::Schema { dir } => run_schema(dir.unwrap_or_else(|| PathBuf::from("schema"))),
     };
     // Exit at once: the stdin reader thread may still be blocked in read().
@@ -315,6 +340,45 @@ fn run_models_list(env: Env, base_url: Option<String>, as_json: bool, timeout_ms
         );
     }
     0
+}
+
+fn run_usage(
+    env: Env,
+    since: Option<String>,
+    until: Option<String>,
+    group_by: Option<String>,
+    cache_dir: Option<String>,
+    as_json: bool,
+) -> i32 {
+    let mut params = json!({});
+    for (k, v) in [("since", since), ("until", until), ("groupBy", group_by)] {
+        if let Some(v) = v {
+            params[k] = json!(v);
+        }
+    }
+    if let Some(dir) = cache_dir {
+        params["options"] = json!({ "cacheDir": dir });
+    }
+    match call_once(env, "usage.summary", Some(params)) {
+        Ok(result) if as_json => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&result).unwrap_or_default()
+            );
+            0
+        }
+        Ok(result) => {
+            print!("{}", omniroute_rpc::usage::table::render(&result));
+            0
+        }
+        Err(e) => {
+            eprintln!(
+                "omniroute-rpc: {}",
+                e.get("message").and_then(Value::as_str).unwrap_or("error")
+            );
+            1
+        }
+    }
 }
 
 fn run_schema(dir: PathBuf) -> i32 {

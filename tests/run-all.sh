@@ -45,6 +45,7 @@ export OMNIROUTE_RPC_BIN="$ROOT/target/debug/omniroute-rpc"
 suite rust cargo test --locked --quiet
 suite opencode-client bash -c 'cd clients/opencode && npm ci --no-audit --no-fund --loglevel=error >/dev/null 2>&1 || npm install --no-audit --no-fund --loglevel=error >/dev/null; node --test'
 suite nvim-client bash clients/nvim/test/run.sh
+suite pi-client bash clients/pi/test/run.sh
 suite client-examples bash clients/examples/test.sh
 if [ -f tests/e2e/run.sh ]; then
   if [ "${OMNIROUTE_SKIP_E2E:-}" = 1 ]; then

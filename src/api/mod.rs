@@ -10,6 +10,7 @@ pub mod discover;
 pub mod lifecycle;
 pub mod models;
 pub mod opencode;
+pub mod usage;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -240,6 +241,7 @@ impl Api {
         capabilities::register(&mut api);
         cache::register(&mut api);
         opencode::register(&mut api);
+        usage::register(&mut api);
         discover::register(&mut api);
         api
     }

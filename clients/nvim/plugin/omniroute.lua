@@ -42,6 +42,16 @@ end, {
   desc = 'OmniRoute: clear the service caches (memory and disk)',
 })
 
+cmd('OmniRouteUsage', function(a)
+  om().usage(a.args)
+end, {
+  nargs = '?',
+  complete = function()
+    return { '24h', '7d', '30d' }
+  end,
+  desc = 'OmniRoute: requests, tokens and cost per model and served member (default since 7d)',
+})
+
 cmd('OmniRouteStatus', function()
   om().status()
 end, { desc = 'OmniRoute: where the key comes from, gateway URL' })

@@ -178,7 +178,7 @@ end
 -- tests --------------------------------------------------------------------------------
 
 test('plugin defines the commands', function()
-  for _, c in ipairs({ 'OmniRouteConnect', 'OmniRouteModels', 'OmniRouteCombo', 'OmniRouteRefresh', 'OmniRouteClearCache', 'OmniRouteStatus' }) do
+  for _, c in ipairs({ 'OmniRouteConnect', 'OmniRouteModels', 'OmniRouteCombo', 'OmniRouteRefresh', 'OmniRouteClearCache', 'OmniRouteStatus', 'OmniRouteUsage' }) do
     eq(vim.fn.exists(':' .. c), 2, ':' .. c)
   end
 end)
@@ -558,6 +558,52 @@ test('stop() ends the service cleanly: shutdown + exit -> exit code 0', function
   for _, n in ipairs(notes) do
     hasnt(n.msg, 'unexpectedly', 'notification')
   end
+end)
+
+test(':OmniRouteUsage shows the member split of a combo, served ids mapped, gateway names escaped', function()
+  fresh({ cacheDir = TMP .. '/usage-' .. tostring(uv.hrtime()) })
+  local _, lerr = om.request_sync('models.list', { refresh = true })
+  eq(lerr, nil, 'models.list (the catalogue maps served ids)')
+  local function rec(served, tin, tout, ok)
+    local r, err = om.request_sync('usage.record', {
+      model = 'coding',
+      host = 'nvim',
+      status = ok and 200 or 0,
+      ok = ok,
+      stream = true,
+      latencyMs = 100,
+      omniroute = { model = served, ['response-cost'] = '0.00005', ['tokens-in'] = '0', ['tokens-out'] = '0' },
+      usage = { prompt_tokens = tin, completion_tokens = tout },
+    })
+    eq(err, nil, 'usage.record')
+    return r
+  end
+  local r = rec('gpt-5.1-codex-mini', 10, 5, true)
+  eq(r.record.servedId, 'cx/gpt-5.1-codex-mini', 'served id mapped to the catalogue id')
+  rec('gpt-5.1-codex-mini', 10, 5, true)
+  rec('evil\27[2Jname', 1, 1, false)
+  vim.cmd('OmniRouteUsage 7d')
+  local buf
+  wait_for(function()
+    for _, b in ipairs(vim.api.nvim_list_bufs()) do
+      if vim.api.nvim_buf_get_name(b) == 'omniroute://usage/7d' then
+        buf = b
+        return true
+      end
+    end
+    return false
+  end, 'buffer omniroute://usage/7d')
+  local lines = vim.api.nvim_buf_get_lines(buf, 0, -1, false)
+  eq(vim.bo[buf].modifiable, false, 'modifiable')
+  has(lines[1], 'OmniRoute usage since 7d', 'title')
+  local cx = line_with(lines, 'cx/gpt-5.1-codex-mini')
+  has(cx, 'coding', 'requested combo on the member line')
+  truthy(cx:find('coding%s+cx/gpt%-5%.1%-codex%-mini%s+2%s+0%s+20%s+10%s+0%.000100%s+100'), 'member row: ' .. cx)
+  local evil = line_with(lines, 'evil[2Jname') -- the service drops control characters from ids
+  truthy(evil:find('1%s+1%s+1%s+1'), 'failed row: ' .. evil)
+  hasnt(table.concat(lines, '\n'), '\27', 'no raw escape character')
+  truthy(line_with(lines, 'TOTAL'):find('TOTAL%s+3%s+1%s+21%s+11'), 'totals')
+  eq(require('omniroute.usage').clean('a\27[2Jb\n'), 'a<1B>[2Jb<0A>', 'and the buffer escapes what is left')
 end)
 
 test('after shutdown, requests get shut_down; a new command starts a new service', function()

@@ -9,6 +9,7 @@ import {
   log,
   serviceOptions,
 } from './shared.js';
+import { createAttributionFetch, usageTool } from './attribution.js';
 
 export const PROVIDER_ID = 'omniroute';
 export const NO_KEY_MESSAGE =
@@ -109,6 +110,14 @@ export async function OmniRouteAuthPlugin(input, pluginOptions) {
   const client = () =>
     getClient({ rpcBinary: current.rpcBinary, baseDir: directory, callTimeoutMs: current.callTimeoutMs });
 
+  /** Served-member attribution (issue 16): one `usage.record` notification per request. */
+  const sendUsage = (/** @type {Record<string, unknown>} */ rec) => {
+    const c = client();
+    c.ensureStarted(5000)
+      .then(() => c.notify('usage.record', { ...rec, options: current.options }))
+      .catch((e) => log('debug', `usage.record not sent: ${e instanceof Error ? e.message : e}`));
+  };
+
   return {
     /** @param {any} cfg */
     async config(cfg) {
@@ -203,8 +212,18 @@ export async function OmniRouteAuthPlugin(input, pluginOptions) {
           current.baseURL ||
           (typeof current.options.baseURL === 'string' && current.options.baseURL) ||
           DEFAULT_BASE_URL;
-        return { apiKey: auth.key, baseURL };
+        const recordUsage = provider?.options?.recordUsage ?? pluginOpts.recordUsage;
+        if (recordUsage === false) return { apiKey: auth.key, baseURL };
+        // Attribution wraps the fetch the AI SDK uses (reference/opencode.md §2: the loader's
+        // `fetch` becomes an SDK option); requests to other origins pass through untouched.
+        return { apiKey: auth.key, baseURL, fetch: createAttributionFetch({ baseURL, send: sendUsage }) };
       },
+    },
+
+    tool: {
+      omniroute_usage: usageTool((method, params) =>
+        client().call(method, { ...params, options: current.options }, { timeoutMs: 10000 }),
+      ),
     },
 
     async dispose() {

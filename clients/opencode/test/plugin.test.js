@@ -112,10 +112,13 @@ test('auth hook: provider, method label, loader', async () => {
   assert.equal(hooks.auth.methods.length, 1);
   assert.equal(hooks.auth.methods[0].type, 'api');
   assert.equal(hooks.auth.methods[0].label, 'OmniRoute API Key');
-  const r = await hooks.auth.loader(async () => ({ type: 'api', key: 'sk-abc' }), { options: { baseURL: 'http://gw:1/v1' } });
+  const { fetch: attributed, ...r } = await hooks.auth.loader(async () => ({ type: 'api', key: 'sk-abc' }), { options: { baseURL: 'http://gw:1/v1' } });
   assert.deepEqual(r, { apiKey: 'sk-abc', baseURL: 'http://gw:1/v1' });
-  const d = await hooks.auth.loader(async () => ({ type: 'api', key: 'sk-abc' }), {});
+  assert.equal(typeof attributed, 'function', 'the usage-attribution fetch (attribution.test.js)');
+  const { fetch: _f, ...d } = await hooks.auth.loader(async () => ({ type: 'api', key: 'sk-abc' }), {});
   assert.deepEqual(d, { apiKey: 'sk-abc', baseURL: 'http://localhost:20128/v1' });
+  const off = await hooks.auth.loader(async () => ({ type: 'api', key: 'sk-abc' }), { options: { recordUsage: false } });
+  assert.deepEqual(off, { apiKey: 'sk-abc', baseURL: 'http://localhost:20128/v1' }, 'recordUsage: false leaves fetch alone');
   await assert.rejects(hooks.auth.loader(async () => undefined, {}), { message: NO_KEY_MESSAGE });
   await assert.rejects(hooks.auth.loader(async () => ({ type: 'oauth', access: 'x' }), {}), /No API key available\. Please run '\/connect omniroute'/);
   await hooks.dispose();

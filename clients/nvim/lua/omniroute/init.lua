@@ -295,8 +295,8 @@ end
 
 -- :OmniRouteCombo -----------------------------------------------------------------------
 
-local function scratch_buffer(name, lines)
-  local bufname = 'omniroute://combo/' .. name
+local function scratch_buffer(name, lines, kind)
+  local bufname = 'omniroute://' .. (kind or 'combo') .. '/' .. name
   local buf
   for _, b in ipairs(vim.api.nvim_list_bufs()) do
     if vim.api.nvim_buf_is_valid(b) and vim.api.nvim_buf_get_name(b) == bufname then
@@ -351,6 +351,26 @@ function M.combo(name, cb)
       return
     end
     local buf = scratch_buffer(name, fmt.combo_lines(res))
+    if cb then
+      cb(nil, res, buf)
+    end
+  end)
+end
+
+-- :OmniRouteUsage ----------------------------------------------------------------------
+
+--- Requests, tokens and cost per requested model and served member since `since` (default 7d).
+function M.usage(since, cb)
+  since = (since and vim.trim(since) ~= '') and vim.trim(since) or '7d'
+  M.request('usage.summary', { since = since, groupBy = 'member' }, function(err, res)
+    if err then
+      M.report_error('usage.summary', err)
+      if cb then
+        cb(err)
+      end
+      return
+    end
+    local buf = scratch_buffer(since, require('omniroute.usage').lines(res, since), 'usage')
     if cb then
       cb(nil, res, buf)
     end
