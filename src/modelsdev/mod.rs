@@ -2,6 +2,7 @@
 //! lookup index built once per download. Disk caching lives in `store::disk`.
 
 pub mod index;
+mod lenient;
 
 use std::time::Duration;
 

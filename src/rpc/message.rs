@@ -181,7 +181,9 @@ pub fn classify(raw: &RawValue) -> Incoming<'_> {
         None => return invalid(reply_id, "missing `method`"),
     };
     let params = match env.params.0 {
+        // `"params": null` is read as no params (some clients send it with `exit`).
         None => None,
+        Some(p) if p.get() == NULL => None,
         Some(p) if p.get().starts_with(['{', '[']) => Some(p),
         Some(_) => return invalid(reply_id, "`params` must be an object or an array"),
     };
