@@ -8,6 +8,7 @@
 pub mod api;
 pub mod catalog;
 pub mod error;
+pub mod export;
 pub mod gateway;
 pub mod modelsdev;
 pub mod options;

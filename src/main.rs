@@ -42,6 +42,9 @@ enum Command {
         #[command(subcommand)]
         command: ModelsCommand,
     },
+    /// The catalogue as a config block for Zed, Continue, Crush or OpenCode: print it, merge it
+    /// into the tool's file (--write), or check whether the file is up to date (--check).
+    Export(omniroute_rpc::export::ExportArgs),
     /// Write the JSON Schemas and openrpc.json to DIR (default ./schema).
     Schema {
         /// Output directory.
@@ -114,6 +117,7 @@ fn main() {
                     timeout_ms,
                 },
         } => run_models_list(base_url, json, timeout_ms),
+        Command::Export(args) => omniroute_rpc::export::run(args),
         Command::Schema { dir } => run_schema(dir.unwrap_or_else(|| PathBuf::from("schema"))),
     };
     // Exit at once: the stdin reader thread may still be blocked in read().
