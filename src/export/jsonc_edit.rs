@@ -32,13 +32,33 @@ pub fn get(text: &str, flavor: Flavor, path: &[&str]) -> Result<Option<Value>, E
         return Ok(None);
     };
     let mut node = &root;
-    for key in path {
+    for (i, key) in path.iter().enumerate() {
+        if !matches!(node.kind, Kind::Object(_)) {
+            return Err(not_an_object(text, node, &path[..i]));
+        }
         match node.member(key) {
             Some(m) => node = &m.value,
             None => return Ok(None),
         }
     }
     Ok(Some(node.to_value(text)))
+}
+
+/// "`a.b` is an array (line 3, column 5); expected an object".
+fn not_an_object(text: &str, node: &Node, walked: &[&str]) -> EditError {
+    let (line, col) = line_col(text, node.start);
+    let what = if walked.is_empty() {
+        "the top level".to_string()
+    } else {
+        format!("`{}`", walked.join("."))
+    };
+    EditError {
+        offset: node.start,
+        message: format!(
+            "{what} is {} (line {line}, column {col}); expected an object",
+            node.type_name(text)
+        ),
+    }
 }
 
 /// `text` with the value at `path` set to `value`. `root_extra` members are added at the top
@@ -95,22 +115,9 @@ fn edit(
     nl: &str,
 ) -> Result<String, EditError> {
     let mut node = root;
-    let mut walked: Vec<&str> = Vec::new();
     for (i, key) in path.iter().enumerate() {
         if !matches!(node.kind, Kind::Object(_)) {
-            let (line, col) = line_col(text, node.start);
-            let what = if walked.is_empty() {
-                "the top level".to_string()
-            } else {
-                format!("`{}`", walked.join("."))
-            };
-            return Err(EditError {
-                offset: node.start,
-                message: format!(
-                    "{what} is {} (line {line}, column {col}); expected an object",
-                    node.type_name(text)
-                ),
-            });
+            return Err(not_an_object(text, node, &path[..i]));
         }
         match node.member(key) {
             Some(m) if i + 1 == path.len() => {
@@ -118,10 +125,7 @@ fn edit(
                 let rendered = json_pretty(value, base, unit).replace('\n', nl);
                 return Ok(splice(text, m.value.start, m.value.end, &rendered));
             }
-            Some(m) => {
-                walked.push(key);
-                node = &m.value;
-            }
+            Some(m) => node = &m.value,
             None => {
                 let inner = nest(&path[i + 1..], value);
                 return Ok(insert_member(text, node, key, &inner, unit, nl));

@@ -87,6 +87,8 @@ pub fn current(text: &str) -> Result<Option<Vec<Value>>, EditError> {
     load(text)?;
     let lines: Vec<&str> = text.split('\n').collect();
     let Some((b, e)) = find_markers(&lines)? else {
+        // Say now whether a write could add the region.
+        upsert(text, &[])?;
         return Ok(None);
     };
     let region = lines[b + 1..e].join("\n");
