@@ -452,7 +452,7 @@ async fn corrupt_files_are_refused_with_a_position_and_left_alone() {
             let (_, err) = text(&o);
             assert_eq!(code(&o), 2, "{t} {name} {mode}: {err}");
             assert!(
-                err.contains(&format!("{fs}")),
+                err.contains(fs),
                 "{name}: names the file: {err}"
             );
             assert!(err.contains(expected), "{name}: {err}");
