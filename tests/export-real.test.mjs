@@ -114,7 +114,7 @@ test('Continue CLI loads the exported config.yaml and answers through an exporte
   console.log(`cn ${need('@continuedev/cli/package.json').version} answered through ${chats[0].body.model}`);
 });
 
-test('OpenCode 1.18.33 lists the static provider.omniroute block with its limits', { timeout: 600000 }, async () => {
+test('OpenCode 1.18.33 lists the static provider.omniroute block with its limits and completes a turn with the env key', { timeout: 600000 }, async () => {
   const { file } = await exportInto('opencode', 'opencode.jsonc');
   const oc = ensureOpenCode();
   const project = path.join(h.root, 'oc-project');
@@ -138,6 +138,26 @@ test('OpenCode 1.18.33 lists the static provider.omniroute block with its limits
   assert.equal(models.get('coding-combo').limit.context, 128000, 'combo: lowest common context');
   assert.equal(models.get('coding-combo').limit.output, 16384, 'combo: lowest common output');
   console.log(`opencode listed ${models.size} models from the static block`);
+
+  // A turn through the static block: the key comes from OMNIROUTE_API_KEY via the block's `env`.
+  const before = gw.state.requests.length;
+  const turn = await runOpenCode(oc, ['run', '-m', 'omniroute/gh/gpt-4.1', 'Say hello.'], {
+    cwd: project,
+    env: {
+      ...h.env,
+      OPENCODE_CONFIG: file,
+      OMNIROUTE_API_KEY: TEST_KEY,
+      OPENCODE_DISABLE_MODELS_FETCH: '1',
+      OPENCODE_DISABLE_AUTOUPDATE: '1',
+      OPENCODE_DISABLE_DEFAULT_PLUGINS: '1',
+      npm_config_fetch_retries: '0',
+    },
+    timeoutMs: 240000,
+  });
+  assert.equal(turn.code, 0, `opencode run: ${turn.stdout.slice(-2000)}\n${turn.stderr.slice(-2000)}`);
+  assert.match(turn.stdout, /Hello from the OmniRoute mock\./);
+  const chats = gw.state.requests.slice(before).filter((q) => q.url === '/v1/chat/completions');
+  assert.ok(chats.some((q) => q.auth === `Bearer ${TEST_KEY}` && q.body.model === 'gh/gpt-4.1'), 'turn with the env key');
 });
 
 test("Crush's crush.json is strict JSON and valid against Crush's published schema", async () => {

@@ -451,10 +451,7 @@ async fn corrupt_files_are_refused_with_a_position_and_left_alone() {
             let o = run(&sb, &server, &[t, mode, fs]);
             let (_, err) = text(&o);
             assert_eq!(code(&o), 2, "{t} {name} {mode}: {err}");
-            assert!(
-                err.contains(fs),
-                "{name}: names the file: {err}"
-            );
+            assert!(err.contains(fs), "{name}: names the file: {err}");
             assert!(err.contains(expected), "{name}: {err}");
             assert!(err.contains("nothing written"), "{name}: {err}");
             assert_eq!(
