@@ -19,6 +19,26 @@ pub struct Env {
     pub auth_content: Option<String>,
     /// `OMNIROUTE_USAGE_MAX_BYTES`: the usage ledger's size cap per file (tests, small disks).
     pub usage_max_bytes: Option<u64>,
+    /// `OMNIROUTE_OPTIONS`: options as a JSON object for the CLI commands (`export`).
+    pub options_json: Option<String>,
+    /// Other tools' config locations, for `export --write` without a path: `HOME` (or
+    /// `USERPROFILE`), `XDG_CONFIG_HOME`, `APPDATA`, `CONTINUE_GLOBAL_DIR`, `CRUSH_GLOBAL_CONFIG`.
+    pub dirs: ToolDirs,
+}
+
+/// Where other tools keep their config files (see [`Env::dirs`]).
+#[derive(Clone, Debug, Default)]
+pub struct ToolDirs {
+    /// The home directory.
+    pub home: Option<PathBuf>,
+    /// `XDG_CONFIG_HOME`.
+    pub config_home: Option<PathBuf>,
+    /// `APPDATA` (Windows).
+    pub appdata: Option<PathBuf>,
+    /// `CONTINUE_GLOBAL_DIR`.
+    pub continue_dir: Option<PathBuf>,
+    /// `CRUSH_GLOBAL_CONFIG`.
+    pub crush_dir: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for Env {
@@ -69,6 +89,14 @@ impl Env {
                 .ok()
                 .filter(|c| !c.trim().is_empty()),
             usage_max_bytes: var("OMNIROUTE_USAGE_MAX_BYTES").and_then(|v| v.parse().ok()),
+            options_json: var("OMNIROUTE_OPTIONS"),
+            dirs: ToolDirs {
+                home: home.clone().or_else(|| dir_var("USERPROFILE")),
+                config_home: dir_var("XDG_CONFIG_HOME"),
+                appdata: dir_var("APPDATA"),
+                continue_dir: dir_var("CONTINUE_GLOBAL_DIR"),
+                crush_dir: dir_var("CRUSH_GLOBAL_CONFIG"),
+            },
         }
     }
 
@@ -82,6 +110,8 @@ impl Env {
             auth_file: dir.join("data").join("opencode").join("auth.json"),
             auth_content: None,
             usage_max_bytes: None,
+            options_json: None,
+            dirs: ToolDirs::default(),
         }
     }
 }

@@ -21,6 +21,7 @@ pub mod catalog;
 pub mod display;
 pub mod env;
 pub mod error;
+pub mod export;
 pub mod gateway;
 pub mod http;
 pub mod modelsdev;

@@ -66,6 +66,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The catalogue as a config block for Zed, Continue, Crush or OpenCode: print it, merge it
+    /// into the tool's file (--write), or check whether the file is up to date (--check).
+    Export(omniroute_rpc::export::ExportArgs),
     /// Write the JSON Schemas and openrpc.json to DIR (default ./schema).
     Schema {
         /// Output directory.
@@ -147,6 +150,7 @@ fn main() {
             cache_dir,
             json,
         } => run_usage(env, since, until, group_by, cache_dir, json),
+        Command::Export(args) => omniroute_rpc::export::run(args, env),
         Command::Schema { dir } => run_schema(dir.unwrap_or_else(|| PathBuf::from("schema"))),
     };
     // Exit at once: the stdin reader thread may still be blocked in read().
