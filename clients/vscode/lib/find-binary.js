@@ -10,7 +10,7 @@
 // An explicit path (1 or 2) that does not exist is an error of its own: we never silently
 // run a different binary than the one the user named.
 
-const { accessSync, constants, statSync } = require('node:fs');
+const { accessSync, chmodSync, constants, statSync } = require('node:fs');
 const path = require('node:path');
 
 const BINARY_NAME = 'omniroute-rpc';
@@ -36,6 +36,22 @@ function isExecutableFile(file) {
     if (process.platform === 'win32') return true;
     accessSync(file, constants.X_OK);
     return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * An unpacker that dropped the executable bit (some zip tools do) leaves the shipped binary
+ * unusable: give it back, once, to our own file only.
+ * @param {string} file
+ */
+function restoreExecBit(file) {
+  if (process.platform === 'win32') return false;
+  try {
+    if (!statSync(file).isFile()) return false;
+    chmodSync(file, 0o755);
+    return isExecutableFile(file);
   } catch {
     return false;
   }
@@ -89,7 +105,7 @@ function findBinary(opts = {}) {
   for (const name of exeNames()) {
     const p = path.join(pkgDir, name);
     searched.push(`package: ${p}`);
-    if (isExecutableFile(p)) return { path: p, source: 'package', searched };
+    if (isExecutableFile(p) || restoreExecBit(p)) return { path: p, source: 'package', searched };
   }
 
   const dirs = (env.PATH || env.Path || '').split(path.delimiter).filter(Boolean);

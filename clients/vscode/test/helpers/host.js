@@ -68,13 +68,14 @@ function captureWrapper(dir) {
 /**
  * Activate the extension with settings.
  * @param {Record<string, unknown>} settings `omniroute.*` values
+ * @param {string} [extensionDir] where extension.js is (default: this package)
  */
-function activate(settings) {
+function activate(settings, extensionDir = PACKAGE_DIR) {
   vscode.__test.reset();
   vscode.__test.setSettings(settings);
   const secrets = vscode.__test.makeSecrets();
   const context = { subscriptions: /** @type {{ dispose(): any }[]} */ ([]), secrets, extension: { packageJSON: { version: '0.1.0-test' } } };
-  const ext = require(path.join(PACKAGE_DIR, 'extension.js'));
+  const ext = require(path.join(extensionDir, 'extension.js'));
   const api = ext.activate(context);
   const provider = vscode.__test.ui.providers.get('omniroute');
   return {
