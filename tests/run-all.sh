@@ -47,6 +47,7 @@ suite opencode-client bash -c 'cd clients/opencode && npm ci --no-audit --no-fun
 suite nvim-client bash clients/nvim/test/run.sh
 suite pi-client bash clients/pi/test/run.sh
 suite client-examples bash clients/examples/test.sh
+suite vscode-client sh clients/vscode/test/run.sh
 if [ -f tests/e2e/run.sh ]; then
   if [ "${OMNIROUTE_SKIP_E2E:-}" = 1 ]; then
     echo; echo "!!! SKIPPED: the real-OmniRoute e2e suite (OMNIROUTE_SKIP_E2E=1) !!!"
