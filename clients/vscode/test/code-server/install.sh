@@ -38,6 +38,9 @@ export PATH="$NODE_DIR/bin:$PATH"
 export npm_config_nodedir="$NODE_DIR"
 export npm_config_yes=true  # node-pty's post-install runs `npx node-gyp`
 npm install --prefix "$CACHE/cs" --ignore-scripts --no-audit --no-fund "code-server@$CS_VERSION" >&2
+# argon2 (code-server's password hashing, loaded at start) is the one native module outside
+# lib/vscode; its prebuilt download is refused here, so build it.
+(cd "$CACHE/cs" && npm rebuild argon2 --build-from-source >&2)
 CS="$CACHE/cs/node_modules/code-server"
 (
   cd "$CS/lib/vscode"
