@@ -21,7 +21,7 @@ function activate(context) {
     settings: config(),
     baseDir: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath,
     version: String(context.extension?.packageJSON?.version ?? '0.0.0'),
-    log: (level, msg) => log[level === 'warn' ? 'warn' : level](msg),
+    log: (level, msg) => log[level](msg),
   });
   current = service;
   const keys = new KeyStore(context.secrets);
