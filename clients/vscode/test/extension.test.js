@@ -207,6 +207,15 @@ test.describe('VS Code extension against omniroute-rpc', { skip }, () => {
     assert.equal(typeof u.latencyMs, 'number');
     assert.equal(typeof u.ttftMs, 'number');
     assert.ok(!JSON.stringify(cap.messages().filter((m) => m.method === 'usage.record')).includes(TEST_KEY));
+
+    // the service took it: the ledger splits the combo by the member that served it
+    /** @type {any[]} */
+    let rows = [];
+    await host.waitFor(() => rows.length > 0, 'the record in usage.summary', 15000, async () => {
+      rows = (await h.api.service.client.call('usage.summary', { groupBy: 'member' })).rows;
+    });
+    assert.deepEqual(rows.map((r) => [r.model, r.servedModel, r.requests, r.errors, r.tokensIn, r.tokensOut]), [['mock-combo', 'mock/small', 1, 0, 5, 4]]);
+    assert.ok(Math.abs(rows[0].costUsd - 0.0000012) < 1e-12);
   });
 
   test('chat: tool calls with JSON arguments, then the tool result in the history', async () => {

@@ -100,11 +100,12 @@ function collector() {
 
 /**
  * Wait for a condition (a bounded wait for an asynchronous effect, not a timing assertion).
- * @param {() => boolean} fn @param {string} what
+ * @param {() => boolean} fn @param {string} what @param {number} [ms]
+ * @param {() => Promise<void>} [poll] run before each check
  */
-async function waitFor(fn, what, ms = 15000) {
+async function waitFor(fn, what, ms = 15000, poll) {
   const end = Date.now() + ms;
-  while (!fn()) {
+  while ((await poll?.(), !fn())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
