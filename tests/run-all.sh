@@ -48,6 +48,7 @@ suite nvim-client bash clients/nvim/test/run.sh
 suite pi-client bash clients/pi/test/run.sh
 suite client-examples bash clients/examples/test.sh
 suite export-real-tools bash tests/export-real.sh
+suite vscode-client sh clients/vscode/test/run.sh
 if [ -f tests/e2e/run.sh ]; then
   if [ "${OMNIROUTE_SKIP_E2E:-}" = 1 ]; then
     echo; echo "!!! SKIPPED: the real-OmniRoute e2e suite (OMNIROUTE_SKIP_E2E=1) !!!"
