@@ -19,6 +19,8 @@ pub struct Env {
     pub auth_content: Option<String>,
     /// `OMNIROUTE_USAGE_MAX_BYTES`: the usage ledger's size cap per file (tests, small disks).
     pub usage_max_bytes: Option<u64>,
+    /// `OMNIROUTE_MANAGEMENT_API_KEY`: the management token of last resort (`/api/*` only).
+    pub management_token: Option<String>,
 }
 
 impl std::fmt::Debug for Env {
@@ -33,6 +35,10 @@ impl std::fmt::Debug for Env {
             .field("cache_dir", &self.cache_dir)
             .field("auth_file", &self.auth_file)
             .field("auth_content", &self.auth_content.as_ref().map(|_| "<set>"))
+            .field(
+                "management_token",
+                &self.management_token.as_ref().map(|_| "<set>"),
+            )
             .finish()
     }
 }
@@ -69,6 +75,7 @@ impl Env {
                 .ok()
                 .filter(|c| !c.trim().is_empty()),
             usage_max_bytes: var("OMNIROUTE_USAGE_MAX_BYTES").and_then(|v| v.parse().ok()),
+            management_token: var("OMNIROUTE_MANAGEMENT_API_KEY"),
         }
     }
 
@@ -82,6 +89,7 @@ impl Env {
             auth_file: dir.join("data").join("opencode").join("auth.json"),
             auth_content: None,
             usage_max_bytes: None,
+            management_token: None,
         }
     }
 }
