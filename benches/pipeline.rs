@@ -75,6 +75,7 @@ fn sized(f: &Fixture) -> Vec<Sized> {
 
 fn build(f: &Fixture, s: &Sized) -> Catalogue {
     Catalogue::build(Inputs {
+        extras: None,
         gateway: &s.gateway,
         combos: Some(&s.combos),
         dev: Some(f.dev.clone()),
@@ -219,6 +220,7 @@ fn benches(c: &mut Criterion) {
                 combos: Some(s.combos.clone()),
                 combos_endpoint: Some(format!("{base}/combos")),
                 warnings: Vec::new(),
+                extras: None,
             };
             disk::write_snapshot(&path, base, SystemTime::now(), &data).expect("write");
             g.throughput(Throughput::Elements(s.n as u64));

@@ -19,6 +19,8 @@ pub struct Env {
     pub auth_content: Option<String>,
     /// `OMNIROUTE_USAGE_MAX_BYTES`: the usage ledger's size cap per file (tests, small disks).
     pub usage_max_bytes: Option<u64>,
+    /// `OMNIROUTE_MANAGEMENT_API_KEY`: the management token of last resort (`/api/*` only).
+    pub management_token: Option<String>,
     /// `OMNIROUTE_OPTIONS`: options as a JSON object for the CLI commands (`export`).
     pub options_json: Option<String>,
     /// Other tools' config locations, for `export --write` without a path: `HOME` (or
@@ -53,6 +55,10 @@ impl std::fmt::Debug for Env {
             .field("cache_dir", &self.cache_dir)
             .field("auth_file", &self.auth_file)
             .field("auth_content", &self.auth_content.as_ref().map(|_| "<set>"))
+            .field(
+                "management_token",
+                &self.management_token.as_ref().map(|_| "<set>"),
+            )
             .finish()
     }
 }
@@ -97,6 +103,7 @@ impl Env {
                 continue_dir: dir_var("CONTINUE_GLOBAL_DIR"),
                 crush_dir: dir_var("CRUSH_GLOBAL_CONFIG"),
             },
+            management_token: var("OMNIROUTE_MANAGEMENT_API_KEY"),
         }
     }
 
@@ -112,6 +119,7 @@ impl Env {
             usage_max_bytes: None,
             options_json: None,
             dirs: ToolDirs::default(),
+            management_token: None,
         }
     }
 }

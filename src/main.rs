@@ -190,23 +190,48 @@ fn run_serve(env: Env, max_frame: usize) -> i32 {
 
 /// Runs one request in-process; `Ok(result)` or `Err(error object)`.
 fn call_once(env: Env, method: &str, params: Option<Value>) -> Result<Value, Value> {
-    let rt = runtime()
-        .map_err(|e| json!({"message": format!("cannot start the async runtime: {e}")}))?;
+    call_seq(env, vec![(method, params)])
+        .pop()
+        .unwrap_or_else(|| Err(json!({"message": "no answer"})))
+}
+
+/// Several requests in order on one service (later ones reuse what earlier ones cached).
+fn call_seq(env: Env, calls: Vec<(&str, Option<Value>)>) -> Vec<Result<Value, Value>> {
+    let rt = match runtime() {
+        Ok(rt) => rt,
+        Err(e) => {
+            return vec![Err(
+                json!({"message": format!("cannot start the async runtime: {e}")}),
+            )]
+        }
+    };
     rt.block_on(async {
         let service = Arc::new(Service::new(env, Notifier::none()));
         let dispatcher = Api::new(service.clone()).into_dispatcher();
-        let params = params
-            .map(|p| serde_json::value::to_raw_value(&p))
-            .transpose()
-            .map_err(|e| json!({"message": format!("unreadable params: {e}")}))?;
-        let response = dispatcher.call("1", method, params.as_deref()).await;
-        let mut v: Value = serde_json::from_str(&response)
-            .map_err(|e| json!({"message": format!("unreadable response: {e}")}))?;
-        service.stop_background();
-        match v.get_mut("error") {
-            Some(err) => Err(err.take()),
-            None => Ok(v.get_mut("result").map(Value::take).unwrap_or(Value::Null)),
+        let mut out = Vec::new();
+        for (i, (method, params)) in calls.into_iter().enumerate() {
+            let params = match params
+                .map(|p| serde_json::value::to_raw_value(&p))
+                .transpose()
+            {
+                Ok(p) => p,
+                Err(e) => {
+                    out.push(Err(json!({"message": format!("unreadable params: {e}")})));
+                    continue;
+                }
+            };
+            let id = (i + 1).to_string();
+            let response = dispatcher.call(&id, method, params.as_deref()).await;
+            out.push(match serde_json::from_str::<Value>(&response) {
+                Err(e) => Err(json!({"message": format!("unreadable response: {e}")})),
+                Ok(mut v) => match v.get_mut("error") {
+                    Some(err) => Err(err.take()),
+                    None => Ok(v.get_mut("result").map(Value::take).unwrap_or(Value::Null)),
+                },
+            });
         }
+        service.stop_background();
+        out
     })
 }
 
@@ -249,7 +274,24 @@ fn run_models_list(env: Env, base_url: Option<String>, as_json: bool, timeout_ms
     if let Some(url) = base_url {
         options["baseURL"] = json!(url);
     }
-    let result = match call_once(env, "models.list", Some(json!({ "options": options }))) {
+    let mut answers = call_seq(
+        env,
+        vec![
+            ("models.list", Some(json!({ "options": options }))),
+            ("models.health", Some(json!({ "options": options }))),
+        ],
+    )
+    .into_iter();
+    let listed = answers
+        .next()
+        .unwrap_or_else(|| Err(json!({"message": "no answer"})));
+    // Health is best effort: a gateway without a monitoring endpoint shows `?`.
+    let health = answers
+        .next()
+        .and_then(Result::ok)
+        .and_then(|mut h| h.get_mut("models").map(Value::take))
+        .unwrap_or(Value::Null);
+    let result = match listed {
         Ok(r) => r,
         Err(e) => {
             eprintln!(
@@ -273,7 +315,7 @@ fn run_models_list(env: Env, base_url: Option<String>, as_json: bool, timeout_ms
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
-    let rows: Vec<[String; 6]> = models
+    let rows: Vec<[String; 7]> = models
         .iter()
         .map(|m| {
             // Gateway strings never reach the terminal as control characters.
@@ -290,6 +332,11 @@ fn run_models_list(env: Env, base_url: Option<String>, as_json: bool, timeout_ms
                 Some(false) => "no".to_string(),
                 None => "?".to_string(),
             };
+            let state = health
+                .get(m.get("id").and_then(Value::as_str).unwrap_or(""))
+                .and_then(|h| h.get("state"))
+                .and_then(Value::as_str)
+                .unwrap_or("?");
             [
                 s("id"),
                 s("name"),
@@ -297,10 +344,13 @@ fn run_models_list(env: Env, base_url: Option<String>, as_json: bool, timeout_ms
                 n("maxTokens"),
                 b("supportsVision"),
                 b("supportsTools"),
+                escape_controls(state).into_owned(),
             ]
         })
         .collect();
-    let header = ["ID", "NAME", "CONTEXT", "OUTPUT", "VISION", "TOOLS"];
+    let header = [
+        "ID", "NAME", "CONTEXT", "OUTPUT", "VISION", "TOOLS", "HEALTH",
+    ];
     let mut widths = header.map(str::len);
     for r in &rows {
         for (w, c) in widths.iter_mut().zip(r.iter()) {

@@ -46,6 +46,16 @@ pub struct OptionsInput {
     pub cache_dir: Option<String>,
     /// Never touch the network: answer from memory and disk only (default false).
     pub offline: Option<bool>,
+    /// Token for the gateway's management API (`/api/*` only, sent as Bearer; never to `/v1/*`
+    /// or another origin). Default `OMNIROUTE_MANAGEMENT_API_KEY`, else the one `auth.connect` stored.
+    pub management_token: Option<String>,
+    /// Host views leave out models whose provider has no active, passing connection (default false).
+    pub usable_only: Option<bool>,
+    /// Host views leave out models whose health is `down` (default false).
+    pub hide_unhealthy: Option<bool>,
+    /// How long a health reading is reused, in ms (default 15000); also the shortest interval of
+    /// the `models/health` notification poll.
+    pub health_ttl: Option<u64>,
 }
 
 /// The `modelsDev` block.
@@ -102,6 +112,36 @@ pub struct Options {
     pub cache_dir: PathBuf,
     /// No network at all.
     pub offline: bool,
+    /// `managementToken` from the options, when given (see [`OptionsInput::management_token`]).
+    pub management_token: Option<Secret>,
+    /// See [`OptionsInput::usable_only`].
+    pub usable_only: bool,
+    /// See [`OptionsInput::hide_unhealthy`].
+    pub hide_unhealthy: bool,
+    /// Health reading freshness.
+    pub health_ttl: Duration,
+}
+
+/// A credential that never prints: `Debug` shows `Secret(***)`, so options can be logged.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a credential (trimmed).
+    pub fn new(s: &str) -> Secret {
+        Secret(s.trim().to_string())
+    }
+
+    /// The credential itself, for the one place that sends it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
 }
 
 /// Largest accepted duration, to keep arithmetic safe (about 10 years).
@@ -203,6 +243,19 @@ impl Options {
             provider_aliases,
         };
 
+        let management_token = match get("managementToken") {
+            Some(Value::String(t)) if !t.trim().is_empty() => Some(Secret::new(t)),
+            Some(Value::String(_)) => None,
+            Some(_) => {
+                w.push("option `managementToken` must be a string; ignored".into());
+                None
+            }
+            None => None,
+        };
+        let usable_only = boolean(get("usableOnly"), "usableOnly", false, &mut w);
+        let hide_unhealthy = boolean(get("hideUnhealthy"), "hideUnhealthy", false, &mut w);
+        let health_ttl = ms(get("healthTtl"), "healthTtl", 15_000, &mut w);
+
         let (overrides, overrides_fingerprint) = match get("modelMetadata") {
             Some(v) => {
                 let (rules, warnings) = parse_overrides(v);
@@ -224,6 +277,10 @@ impl Options {
                 request_timeout,
                 cache_dir,
                 offline,
+                management_token,
+                usable_only,
+                hide_unhealthy,
+                health_ttl,
             },
             w,
         )

@@ -68,7 +68,7 @@ async fn model_requests(server: &MockServer) -> Vec<Request> {
         .await
         .unwrap_or_default()
         .into_iter()
-        .filter(|r| r.url.path().ends_with("/models"))
+        .filter(|r| r.url.path().ends_with("/models") && !r.url.path().starts_with("/api/"))
         .collect()
 }
 

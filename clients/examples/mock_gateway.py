@@ -131,6 +131,9 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(200, {"object": "list", "data": data})
         if path == "/v1/combos":
             return self._send(200, {"object": "list", "data": COMBOS})
+        if path == "/api/monitoring/health":  # public GET on OmniRoute; deepseek's breaker is open
+            return self._send(200, {"status": "healthy", "lockouts": [], "providerBreakers": [
+                {"provider": "deepseek", "state": "OPEN", "failureCount": 5, "retryAfterMs": 30000}]})
         return self._send(404, b"<html><body>404 Not Found</body></html>", "text/html")
 
 

@@ -193,6 +193,7 @@ pub fn models_body(data: &[u8]) {
     };
     check_models(&models);
     let cat = Catalogue::build(Inputs {
+        extras: None,
         gateway: &models,
         combos: None,
         dev: None,
@@ -239,6 +240,7 @@ pub fn combos_body(data: &[u8]) {
         })
         .collect();
     let _ = Catalogue::build(Inputs {
+        extras: None,
         gateway: &gateway,
         combos: Some(&defs),
         dev: None,

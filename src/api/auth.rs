@@ -26,6 +26,9 @@ pub struct AuthConnectParams {
     /// Options for this call.
     #[schemars(with = "Option<OptionsInput>")]
     pub options: Option<Value>,
+    /// A management token for the gateway's `/api/*` (sent there only): checked against
+    /// `/api/providers`, then stored and used like the key. Never echoed.
+    pub management_token: Option<String>,
 }
 
 /// `auth.connect` result.
@@ -44,6 +47,8 @@ pub struct AuthConnectResult {
     /// The credentials file, when written.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub auth_file: Option<String>,
+    /// Whether a management token was given and stored (or kept for the session).
+    pub management_token_stored: bool,
     /// Option warnings.
     pub warnings: Vec<String>,
 }
@@ -71,8 +76,20 @@ pub struct AuthStatusResult {
     /// The gateway in use.
     #[serde(rename = "baseURL")]
     pub base_url: String,
+    /// Whether a management token is configured (the token itself is never shown).
+    pub management_token: TokenStatus,
     /// Problems found (e.g. a corrupt credentials file).
     pub warnings: Vec<String>,
+}
+
+/// Presence of the management token.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenStatus {
+    /// A token is configured.
+    pub present: bool,
+    /// Where it comes from (`param` = the `managementToken` option).
+    pub source: KeySource,
 }
 
 /// `auth.disconnect` result.
@@ -107,7 +124,27 @@ pub fn register(api: &mut Api) {
             }
             let ctx = svc.context(Some(&layer), Some(&key));
             let model_count = gateway::check_key(svc.http(), &ctx.opts, &key).await?;
-            let auth_file = if p.persist.unwrap_or(true) {
+            let token = p
+                .management_token
+                .as_deref()
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_string);
+            let mut warnings = ctx.warnings.clone();
+            if let Some(t) = &token {
+                check_token(&svc, &ctx, t, &mut warnings).await?;
+            }
+            let persist = p.persist.unwrap_or(true);
+            if let (Some(t), true) = (&token, persist) {
+                let (creds, t) = (svc.credentials().clone(), t.clone());
+                tokio::task::spawn_blocking(move || creds.store_management_token(&t))
+                    .await
+                    .map_err(|e| ServiceError::Internal(e.to_string()))??;
+            }
+            if let Some(t) = &token {
+                svc.set_session_token(Some(t.clone()));
+            }
+            let auth_file = if persist {
                 // A lock and an fsync: off the runtime.
                 let (creds, k) = (svc.credentials().clone(), key.clone());
                 let path = tokio::task::spawn_blocking(move || creds.store_key(&k))
@@ -124,7 +161,8 @@ pub fn register(api: &mut Api) {
                 model_count,
                 stored: auth_file.is_some(),
                 auth_file,
-                warnings: ctx.warnings,
+                management_token_stored: token.is_some(),
+                warnings,
             })
         },
     );
@@ -138,6 +176,10 @@ pub fn register(api: &mut Api) {
                 key_hint: ctx.key.as_deref().map(key_hint),
                 auth_file: svc.credentials().path().display().to_string(),
                 base_url: crate::display::redact_url(&ctx.opts.base_url),
+                management_token: TokenStatus {
+                    present: ctx.management_token.is_some(),
+                    source: ctx.token_source,
+                },
                 warnings: ctx.warnings,
             })
         },
@@ -147,6 +189,7 @@ pub fn register(api: &mut Api) {
         "Removes the omniroute entry from the credentials file (every other entry stays) and forgets the session key.",
         |svc, _: NoParams| async move {
             svc.set_session_key(None);
+            svc.set_session_token(None);
             let creds = svc.credentials().clone();
             let (removed, path) = tokio::task::spawn_blocking(move || creds.remove_key())
                 .await
@@ -157,4 +200,39 @@ pub fn register(api: &mut Api) {
             })
         },
     );
+}
+
+/// Checks a management token against `{origin}/api/providers` (that token only, no fallback):
+/// a refusal is an error (nothing is stored); an endpoint this gateway lacks or an
+/// unreachable gateway is a warning.
+async fn check_token(
+    svc: &crate::service::Service,
+    ctx: &crate::service::CallContext,
+    token: &str,
+    warnings: &mut Vec<String>,
+) -> Result<(), ServiceError> {
+    use crate::management::client::{self, ApiAnswer, MgmtAuth};
+    let origin = ctx.opts.origin();
+    let auth = MgmtAuth {
+        token: Some(token),
+        api_key: None,
+    };
+    let ep = client::PROVIDERS;
+    let shown = crate::display::redact_url(&format!("{origin}{}", ep.path));
+    match client::get(svc.http(), &origin, ep, auth, ctx.opts.request_timeout).await {
+        ApiAnswer::Json(_) => Ok(()),
+        ApiAnswer::Refused(status) => Err(ServiceError::AuthRejected { url: shown, status }),
+        ApiAnswer::Absent => {
+            warnings.push(format!(
+                "{shown} does not exist on this gateway; the management token was not checked"
+            ));
+            Ok(())
+        }
+        ApiAnswer::Failed(why) => {
+            warnings.push(format!(
+                "the management token could not be checked ({shown}: {why})"
+            ));
+            Ok(())
+        }
+    }
 }

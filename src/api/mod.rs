@@ -7,6 +7,7 @@ pub mod cache;
 pub mod capabilities;
 pub mod combos;
 pub mod discover;
+pub mod health;
 pub mod lifecycle;
 pub mod models;
 pub mod opencode;
@@ -237,6 +238,7 @@ impl Api {
         lifecycle::register(&mut api);
         auth::register(&mut api);
         models::register(&mut api);
+        health::register(&mut api);
         combos::register(&mut api);
         capabilities::register(&mut api);
         cache::register(&mut api);

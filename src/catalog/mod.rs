@@ -4,6 +4,7 @@
 pub mod capabilities;
 pub mod combos;
 pub mod diff;
+pub mod extras;
 pub mod fallback;
 pub mod matcher;
 pub mod merge;

@@ -187,6 +187,10 @@ pub struct Model {
     /// The matched models.dev entry, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub models_dev: Option<DevRef>,
+    /// False when the model's provider has no active, passing connection on the gateway
+    /// (`/api/providers`); a combo is usable when any member is. Absent when unknown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usable: Option<bool>,
     /// Field name → where its value came from.
     pub provenance: BTreeMap<&'static str, Origin>,
 }

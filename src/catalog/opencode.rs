@@ -114,8 +114,54 @@ pub enum ApiMode {
     Responses,
 }
 
+/// How a model is marked in OpenCode's picker (from its live health).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mark {
+    /// Serving with trouble: `⚠ ` before the name.
+    Degraded,
+    /// Not serving now: `✖ ` before the name; left out with `hideUnhealthy`.
+    Down,
+}
+
+impl Mark {
+    /// The short, stable prefix put before the display name.
+    pub fn prefix(self) -> &'static str {
+        match self {
+            Mark::Degraded => "⚠ ",
+            Mark::Down => "✖ ",
+        }
+    }
+}
+
+/// What a host view leaves out (options `usableOnly`, `hideUnhealthy`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ViewFilter {
+    /// Leave out models known to be unusable (`usable: false`).
+    pub usable_only: bool,
+    /// Leave out models marked down.
+    pub hide_unhealthy: bool,
+}
+
 /// Builds the provider block from catalogue models for the gateway at `base_url`.
 pub fn provider_block(models: &[Model], base_url: &str, api_mode: ApiMode) -> ProviderBlock {
+    provider_block_marked(
+        models,
+        base_url,
+        api_mode,
+        ViewFilter::default(),
+        &std::collections::HashMap::new(),
+    )
+}
+
+/// Builds the provider block with a filter and health marks: marked models get the mark's
+/// prefix in their display name.
+pub fn provider_block_marked(
+    models: &[Model],
+    base_url: &str,
+    api_mode: ApiMode,
+    filter: ViewFilter,
+    marks: &std::collections::HashMap<String, Mark>,
+) -> ProviderBlock {
     let npm = match api_mode {
         ApiMode::Chat => "@ai-sdk/openai-compatible",
         ApiMode::Responses => "@ai-sdk/openai",
@@ -125,7 +171,15 @@ pub fn provider_block(models: &[Model], base_url: &str, api_mode: ApiMode) -> Pr
         .iter()
         .filter(|m| m.kind == ModelKind::Chat)
         .filter(|m| !m.alias_of.as_deref().is_some_and(|a| listed.contains(a)))
-        .map(|m| (m.id.clone(), opencode_model(m)))
+        .filter(|m| !(filter.usable_only && m.usable == Some(false)))
+        .filter(|m| !(filter.hide_unhealthy && marks.get(&m.id) == Some(&Mark::Down)))
+        .map(|m| {
+            let mut om = opencode_model(m);
+            if let Some(mark) = marks.get(&m.id) {
+                om.name = format!("{}{}", mark.prefix(), om.name);
+            }
+            (m.id.clone(), om)
+        })
         .collect();
     ProviderBlock {
         name: "OmniRoute".into(),

@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use super::capabilities::{has_metadata, lowest_common, Capabilities};
 use super::combos::{direct_member_ids, flatten, ComboDef, FlatMember};
+use super::extras::{self, GatewayExtras};
 use super::matcher::{MatchOutcome, Matcher};
 use super::merge::{from_dev, merge};
 use super::model::{ComboInfo, Model, Origin, Pricing};
@@ -48,6 +49,8 @@ pub struct Inputs<'a> {
     pub matcher: Arc<Matcher>,
     /// User overrides.
     pub overrides: &'a [OverrideRule],
+    /// Prices, names and provider state from the management API, when read.
+    pub extras: Option<&'a GatewayExtras>,
 }
 
 /// One member of a resolved combo.
@@ -141,6 +144,9 @@ impl Catalogue {
                 &ambiguous,
             ));
         }
+        if let Some(x) = inputs.extras {
+            extras::apply(&mut models, x);
+        }
         overrides::apply(&mut models, inputs.overrides);
 
         let mut catalogue = Catalogue::from_models(models, inputs.matcher);
@@ -149,6 +155,20 @@ impl Catalogue {
         catalogue.dev = inputs.dev;
         catalogue.warnings = warnings;
         catalogue.compute_combos();
+        if let Some(x) = inputs.extras {
+            let members: HashMap<String, Vec<String>> = catalogue
+                .combos
+                .keys()
+                .map(|name| {
+                    let flat = flatten(name, &catalogue.combos);
+                    (
+                        name.clone(),
+                        flat.members.into_iter().map(|m| m.id).collect(),
+                    )
+                })
+                .collect();
+            extras::apply_to_combos(&mut catalogue.models, x, |id| members.get(id).cloned());
+        }
         // Overrides win over computed combo values too.
         overrides::apply(&mut catalogue.models, inputs.overrides);
         catalogue
@@ -285,6 +305,20 @@ impl Catalogue {
                 "not listed by the gateway, and no models.dev entry matches".into()
             }),
         }
+    }
+
+    /// The model ids an active combo reaches (through nested combos), without resolving their
+    /// metadata; `None` when the combo is not defined or not active.
+    pub fn combo_member_ids(&self, name: &str) -> Option<Vec<String>> {
+        self.combos.get(name).filter(|d| d.active)?;
+        let flat = flatten(name, &self.combos);
+        Some(
+            flat.members
+                .into_iter()
+                .filter(|m| m.problem.is_none())
+                .map(|m| m.id)
+                .collect(),
+        )
     }
 
     /// Whether `name` is defined on the gateway but switched off (`isActive: false`).

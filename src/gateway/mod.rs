@@ -23,6 +23,9 @@ pub struct GatewayData {
     pub combos_endpoint: Option<String>,
     /// Warnings about skipped entries or unreadable combos.
     pub warnings: Vec<String>,
+    /// Prices, names and provider state from the management API (`/api/*`), when read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extras: Option<crate::catalog::extras::GatewayExtras>,
 }
 
 fn map_fetch(url: &str, e: FetchError) -> ServiceError {
@@ -172,6 +175,7 @@ pub async fn fetch_all(
         combos,
         combos_endpoint,
         warnings,
+        extras: None,
     })
 }
 

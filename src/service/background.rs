@@ -27,6 +27,11 @@ impl Notifier {
         Notifier(None)
     }
 
+    /// Whether notifications reach a client (false for one-shot calls).
+    pub fn connected(&self) -> bool {
+        self.0.is_some()
+    }
+
     /// Sends one notification.
     pub fn notify(&self, method: &str, params: Value) {
         if let Some(send) = &self.0 {

@@ -109,8 +109,17 @@ impl Service {
             .load(|previous| {
                 let flag = &loaded_here;
                 async move {
-                    let mut data =
-                        gateway::fetch_all(&self.http, &ctx.opts, ctx.key.as_deref()).await?;
+                    let origin = ctx.opts.origin();
+                    let (data, (extras, extra_warnings)) = tokio::join!(
+                        gateway::fetch_all(&self.http, &ctx.opts, ctx.key.as_deref()),
+                        crate::management::fetch::catalog_extras(
+                            &self.http,
+                            Service::management_target(ctx, &origin)
+                        ),
+                    );
+                    let mut data = data?;
+                    data.warnings.extend(extra_warnings);
+                    data.extras = (!extras.is_empty()).then_some(extras);
                     if data.combos.is_none() {
                         if let Some(prev) = previous.as_ref().filter(|p| p.value.combos.is_some()) {
                             data.combos = prev.value.combos.clone();
@@ -211,6 +220,7 @@ impl Service {
         }
         let matcher = self.matcher(&opts.models_dev.provider_aliases);
         let catalogue = Arc::new(Catalogue::build(Inputs {
+            extras: data.value.extras.as_ref(),
             gateway: &data.value.models,
             combos: data.value.combos.as_deref(),
             dev: dev.map(|d| d.value.clone()),

@@ -15,6 +15,7 @@
 
 pub mod background;
 pub mod catalogue;
+pub mod health;
 pub mod models_dev;
 pub mod session;
 pub mod single_flight;
@@ -58,6 +59,7 @@ pub struct Service {
     devs: Mutex<HashMap<String, Arc<SingleFlight<DevIndex>>>>,
     matcher: Mutex<Option<MatcherFor>>,
     background: Background,
+    health: health::HealthSlots,
 }
 
 impl Service {
@@ -74,6 +76,7 @@ impl Service {
             devs: Mutex::default(),
             matcher: Mutex::default(),
             background: Background::default(),
+            health: health::HealthSlots::default(),
         }
     }
 
@@ -102,6 +105,11 @@ impl Service {
     /// Sets the key for the rest of the session.
     pub fn set_session_key(&self, key: Option<String>) {
         self.session.set_key(key);
+    }
+
+    /// Sets the management token for the rest of the session.
+    pub fn set_session_token(&self, token: Option<String>) {
+        self.session.set_token(token);
     }
 
     /// Marks the session as shut down.
@@ -166,6 +174,8 @@ impl Service {
         let mut files = 0;
         if models {
             lock(&self.catalogs).clear();
+            // Health readings are memory only and derived per catalogue: they go with it.
+            self.clear_health();
             files += disk::remove_files(&ctx.opts.cache_dir, "catalog-");
         }
         if models_dev {

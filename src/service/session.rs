@@ -37,6 +37,10 @@ pub struct CallContext {
     pub key: Option<String>,
     /// Where the key came from.
     pub key_source: KeySource,
+    /// The management token (`/api/*` only), if any.
+    pub management_token: Option<String>,
+    /// Where the management token came from.
+    pub token_source: KeySource,
     /// Warnings so far (invalid options, unreadable credentials).
     pub warnings: Vec<String>,
 }
@@ -46,6 +50,7 @@ pub struct CallContext {
 pub struct Session {
     options: Mutex<Value>,
     key: Mutex<Option<String>>,
+    token: Mutex<Option<String>>,
     shut_down: AtomicBool,
 }
 
@@ -64,6 +69,11 @@ impl Session {
     /// Sets (or forgets) the key for the rest of the session.
     pub fn set_key(&self, key: Option<String>) {
         *lock(&self.key) = key;
+    }
+
+    /// Sets (or forgets) the management token for the rest of the session.
+    pub fn set_token(&self, token: Option<String>) {
+        *lock(&self.token) = token;
     }
 
     /// Marks the session as shut down.
@@ -89,11 +99,46 @@ impl Session {
         let empty = Value::Object(Default::default());
         let (opts, mut warnings) = Options::parse(&[&session, call_options.unwrap_or(&empty)], env);
         let (key, key_source) = self.resolve_key(env, credentials, api_key, &mut warnings);
+        let (management_token, token_source) =
+            self.resolve_token(env, credentials, &opts, &mut warnings);
         CallContext {
             opts: Arc::new(opts),
             key,
             key_source,
+            management_token,
+            token_source,
             warnings,
+        }
+    }
+
+    /// Token order: `managementToken` option > session (`auth.connect`) > credentials file >
+    /// `OMNIROUTE_MANAGEMENT_API_KEY`.
+    fn resolve_token(
+        &self,
+        env: &Env,
+        credentials: &Credentials,
+        opts: &Options,
+        warnings: &mut Vec<String>,
+    ) -> (Option<String>, KeySource) {
+        if let Some(t) = &opts.management_token {
+            return (Some(t.expose().to_string()), KeySource::Param);
+        }
+        if let Some(t) = lock(&self.token).clone() {
+            return (Some(t), KeySource::Session);
+        }
+        match credentials.read_management_token() {
+            Ok(Some(t)) => return (Some(t), KeySource::AuthFile),
+            Ok(None) => {}
+            Err(e) => {
+                let w = e.to_string();
+                if !warnings.contains(&w) {
+                    warnings.push(w);
+                }
+            }
+        }
+        match &env.management_token {
+            Some(t) => (Some(t.clone()), KeySource::Env),
+            None => (None, KeySource::None),
         }
     }
 

@@ -12,6 +12,9 @@ use crate::error::ServiceError;
 
 /// The provider id under which OpenCode stores the key.
 pub const PROVIDER_ID: &str = "omniroute";
+/// The entry holding the gateway's management token (same shape as the key's entry, so
+/// OpenCode keeps it byte for byte when it rewrites the file).
+pub const MANAGEMENT_ID: &str = "omniroute-management";
 
 fn corrupt(path: &Path, why: impl std::fmt::Display) -> ServiceError {
     ServiceError::CredentialsFile {
@@ -54,6 +57,16 @@ impl Credentials {
 
     /// The stored key, honouring `OPENCODE_AUTH_CONTENT` (which replaces the file for reads).
     pub fn read_key(&self) -> Result<Option<String>, ServiceError> {
+        self.read_entry(PROVIDER_ID)
+    }
+
+    /// The stored management token (entry [`MANAGEMENT_ID`]).
+    pub fn read_management_token(&self) -> Result<Option<String>, ServiceError> {
+        self.read_entry(MANAGEMENT_ID)
+    }
+
+    /// The `key` of one entry.
+    fn read_entry(&self, id: &str) -> Result<Option<String>, ServiceError> {
         let (path, entries) = match self.content.as_deref() {
             Some(content) => {
                 let path = PathBuf::from("$OPENCODE_AUTH_CONTENT");
@@ -75,7 +88,7 @@ impl Credentials {
         };
         let _ = path;
         Ok(entries
-            .get(PROVIDER_ID)
+            .get(id)
             .and_then(|e| e.get("key"))
             .and_then(Value::as_str)
             .filter(|k| !k.trim().is_empty())
@@ -119,10 +132,17 @@ impl Credentials {
     /// Stores `key` as `{"omniroute": {"type": "api", "key": …}}`, keeping other fields of that
     /// entry when it already was an API entry.
     pub fn store_key(&self, key: &str) -> Result<PathBuf, ServiceError> {
+        self.store_entry(PROVIDER_ID, key)
+    }
+
+    /// Stores the management token as `{"omniroute-management": {"type": "api", "key": …}}`.
+    pub fn store_management_token(&self, token: &str) -> Result<PathBuf, ServiceError> {
+        self.store_entry(MANAGEMENT_ID, token)
+    }
+
+    fn store_entry(&self, id: &str, key: &str) -> Result<PathBuf, ServiceError> {
         self.update(|entries| {
-            let entry = entries
-                .entry(PROVIDER_ID.to_string())
-                .or_insert_with(|| json!({}));
+            let entry = entries.entry(id.to_string()).or_insert_with(|| json!({}));
             match entry {
                 Value::Object(e) if e.get("type").and_then(Value::as_str) == Some("api") => {
                     e.insert("key".into(), json!(key));
@@ -134,11 +154,18 @@ impl Credentials {
         .map(|(_, p)| p)
     }
 
-    /// Removes the `omniroute` entry; returns whether there was one.
+    /// Removes the `omniroute` entry and the management token's; returns whether the key's
+    /// entry was there.
     pub fn remove_key(&self) -> Result<(bool, PathBuf), ServiceError> {
         if !self.path.exists() {
             return Ok((false, self.path.clone()));
         }
-        self.update(|entries| entries.remove(PROVIDER_ID).is_some())
+        let mut had_key = false;
+        let r = self.update(|entries| {
+            had_key = entries.remove(PROVIDER_ID).is_some();
+            let had_token = entries.remove(MANAGEMENT_ID).is_some();
+            had_key || had_token
+        });
+        r.map(|(_, p)| (had_key, p))
     }
 }

@@ -111,10 +111,10 @@ KIND=cached
 { [ "$OMNI_STATE" = cold ] || [ "$OC_STATE" = cold ] || [ "$PI_STATE" = cold ]; } && KIND=cold
 
 # ---------------------------------------------------------------- the tests
-say "running tests/e2e/e2e.test.mjs, pi.test.mjs and usage.test.mjs (binary $BIN)"
+say "running tests/e2e/e2e.test.mjs, pi.test.mjs, usage.test.mjs and health.test.mjs (binary $BIN)"
 t=$(now)
 OMNIROUTE_RPC_BIN="$BIN" OMNIROUTE_E2E_STATE_DIR="$STATE_DIR" OMNIROUTE_E2E_INSTALL_DIR="$INSTALL_DIR" \
-  node --test --test-concurrency=1 --test-reporter=spec "$HERE/e2e.test.mjs" "$HERE/pi.test.mjs" "$HERE/usage.test.mjs"
+  node --test --test-concurrency=1 --test-reporter=spec "$HERE/e2e.test.mjs" "$HERE/pi.test.mjs" "$HERE/usage.test.mjs" "$HERE/health.test.mjs"
 RC=$?
 T_TESTS=$(secs "$t" "$(now)")
 T_TOTAL=$(secs "$T0" "$(now)")

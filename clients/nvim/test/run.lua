@@ -275,6 +275,8 @@ test(':OmniRouteModels shows id, context, output, vision, tools and yanks the ch
   has(ds, 'ctx 128k', 'deepseek context')
   has(ds, 'out 8k', 'deepseek output')
   has(ds, 'vision no', 'deepseek vision')
+  has(ds, 'health down', 'deepseek health (open breaker)')
+  has(cx, 'health ok', 'codex health')
   has(line_with(picker.lines, 'openai/text-embedding-3-small'), '[embedding]', 'non-chat tag')
   has(line_with(picker.lines, 'nested/outer'), '[combo]', 'combo tag')
   wait_note('yanked', L.INFO)

@@ -45,7 +45,16 @@ function M.price(p)
   return string.format('%g', p)
 end
 
---- One picker line: id, context, output, vision, tools (+ kind / combo tags).
+--- The health column: `ok`, `degraded`, `down`, `unknown`, or `?` when not read.
+--- Gateway text never reaches the screen raw (control characters shown as `?`).
+function M.health(h)
+  if type(h) ~= 'table' or type(h.state) ~= 'string' then
+    return '?'
+  end
+  return (h.state:gsub('%c', '?'))
+end
+
+--- One picker line: id, context, output, vision, tools, health (+ kind / combo tags).
 --- width pads the id column.
 function M.model_line(m, width)
   local id = tostring(m.id)
@@ -58,13 +67,14 @@ function M.model_line(m, width)
     table.insert(tags, '[' .. tostring(m.kind) .. ']')
   end
   local line = string.format(
-    '%s%s  ctx %-7s out %-7s vision %-3s  tools %-3s',
+    '%s%s  ctx %-7s out %-7s vision %-3s  tools %-3s  health %-8s',
     id,
     string.rep(' ', pad),
     M.tokens(m.contextWindow),
     M.tokens(m.maxTokens),
     M.flag(m.supportsVision),
-    M.flag(m.supportsTools)
+    M.flag(m.supportsTools),
+    M.health(m.health)
   )
   if #tags > 0 then
     line = line .. '  ' .. table.concat(tags, ' ')

@@ -275,20 +275,28 @@ function M.models(opts, cb)
       end
       return
     end
-    local width = fmt.id_width(models)
-    vim.ui.select(models, {
-      prompt = string.format('OmniRoute models (%d, %s):', #models, tostring(res.source)),
-      kind = 'omniroute_model',
-      format_item = function(m)
-        return fmt.model_line(m, width)
-      end,
-    }, function(choice)
-      if choice then
-        choose(choice)
+    -- The health column: one models.health call (cached by the service for healthTtl); a
+    -- gateway without a monitoring endpoint leaves it at `?`.
+    M.request('models.health', {}, function(_, hres)
+      local health = type(hres) == 'table' and type(hres.models) == 'table' and hres.models or {}
+      for _, m in ipairs(models) do
+        m.health = health[m.id]
       end
-      if cb then
-        cb(nil, choice)
-      end
+      local width = fmt.id_width(models)
+      vim.ui.select(models, {
+        prompt = string.format('OmniRoute models (%d, %s):', #models, tostring(res.source)),
+        kind = 'omniroute_model',
+        format_item = function(m)
+          return fmt.model_line(m, width)
+        end,
+      }, function(choice)
+        if choice then
+          choose(choice)
+        end
+        if cb then
+          cb(nil, choice)
+        end
+      end)
     end)
   end)
 end
