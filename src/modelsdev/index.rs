@@ -30,6 +30,12 @@ pub struct DevModel {
     pub family: Option<String>,
     /// Release date as models.dev writes it (usually `YYYY-MM-DD`).
     pub release_date: Option<String>,
+    /// Last update date as models.dev writes it.
+    #[serde(default)]
+    pub last_updated: Option<String>,
+    /// `status`: `alpha`, `beta` or `deprecated`.
+    #[serde(default)]
+    pub status: Option<String>,
     /// Accepts file attachments.
     pub attachment: Option<bool>,
     /// Supports reasoning / thinking.
@@ -570,6 +576,8 @@ struct RawModel {
     name: Option<String>,
     family: Option<String>,
     release_date: Option<String>,
+    last_updated: Option<String>,
+    status: Option<String>,
     attachment: Option<bool>,
     reasoning: Option<bool>,
     temperature: Option<bool>,
@@ -584,6 +592,8 @@ lenient_object!(RawModel, "a model object", |obj, key, map| {
         "name" => obj.name = map.next_value::<Scalar>()?.into_string(),
         "family" => obj.family = map.next_value::<Scalar>()?.into_string(),
         "release_date" => obj.release_date = map.next_value::<Scalar>()?.into_string(),
+        "last_updated" => obj.last_updated = map.next_value::<Scalar>()?.into_string(),
+        "status" => obj.status = map.next_value::<Scalar>()?.into_string(),
         "attachment" => obj.attachment = map.next_value::<Scalar>()?.into_bool(),
         "reasoning" => obj.reasoning = map.next_value::<Scalar>()?.into_bool(),
         "temperature" => obj.temperature = map.next_value::<Scalar>()?.into_bool(),
@@ -608,6 +618,8 @@ impl RawModel {
             name: self.name,
             family: self.family,
             release_date: self.release_date,
+            last_updated: self.last_updated,
+            status: self.status,
             attachment: self.attachment,
             reasoning: self.reasoning,
             temperature: self.temperature,

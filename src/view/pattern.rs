@@ -1,0 +1,229 @@
+//! Model id lists as users write them in `visibleModels` / `hiddenModels`: exact ids, globs
+//! (`*` any run of characters, `?` one character), `"*"` for everything, and the short forms of
+//! OmniRoute's OpenCode plugin: an entry without `/` matches by suffix, so `claude-opus-4-7`
+//! matches `cc/claude-opus-4-7` and `claude/claude-opus-4-7` as well as a bare `claude-opus-4-7`.
+//!
+//! Matching is case-insensitive. Literal entries are kept in hash sets (one lookup per id
+//! suffix); only glob entries are tried one by one.
+
+use std::collections::HashSet;
+
+/// A compiled id list.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IdPatterns {
+    /// Literal entries containing `/`: compared with the whole id.
+    exact: HashSet<String>,
+    /// Literal entries without `/`: compared with the whole id and every part after a `/`.
+    short: HashSet<String>,
+    /// Glob entries (lowercased) and whether they contain a `/`.
+    globs: Vec<(String, bool)>,
+    /// `"*"` was listed.
+    everything: bool,
+}
+
+/// How an id matched a list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hit {
+    /// A literal entry (full id or short form): the user named this model.
+    Literal,
+    /// A glob entry (or `"*"`).
+    Glob,
+}
+
+impl IdPatterns {
+    /// Compiles entries; blank entries are ignored.
+    pub fn new<I, S>(entries: I) -> IdPatterns
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let mut p = IdPatterns::default();
+        for e in entries {
+            p.add(e.as_ref(), true);
+        }
+        p
+    }
+
+    /// Compiles entries as literals only (`*` and `?` have no special meaning): for ids that
+    /// come from data (usage records), never from a user's pattern.
+    pub fn literal<I, S>(entries: I) -> IdPatterns
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let mut p = IdPatterns::default();
+        for e in entries {
+            p.add(e.as_ref(), false);
+        }
+        p
+    }
+
+    fn add(&mut self, raw: &str, globs: bool) {
+        let e = raw.trim().to_lowercase();
+        if e.is_empty() {
+            return;
+        }
+        let slash = e.contains('/');
+        if globs && e == "*" {
+            self.everything = true;
+        } else if globs && (e.contains('*') || e.contains('?')) {
+            self.globs.push((e, slash));
+        } else if slash {
+            self.exact.insert(e);
+        } else {
+            self.short.insert(e);
+        }
+    }
+
+    /// True when the list has no entry.
+    pub fn is_empty(&self) -> bool {
+        !self.everything && self.exact.is_empty() && self.short.is_empty() && self.globs.is_empty()
+    }
+
+    /// How `id` (already lowercased) matches, if it does. A literal match wins over a glob.
+    pub fn find(&self, id_lc: &str) -> Option<Hit> {
+        if self.exact.contains(id_lc) || self.short_literal(id_lc) {
+            return Some(Hit::Literal);
+        }
+        if self.everything {
+            return Some(Hit::Glob);
+        }
+        for (g, slash) in &self.globs {
+            if glob(g.as_bytes(), id_lc.as_bytes())
+                || (!slash && suffixes(id_lc).any(|s| glob(g.as_bytes(), s.as_bytes())))
+            {
+                return Some(Hit::Glob);
+            }
+        }
+        None
+    }
+
+    /// True when `id` (already lowercased) matches any entry.
+    pub fn matches(&self, id_lc: &str) -> bool {
+        self.find(id_lc).is_some()
+    }
+
+    fn short_literal(&self, id_lc: &str) -> bool {
+        !self.short.is_empty()
+            && (self.short.contains(id_lc) || suffixes(id_lc).any(|s| self.short.contains(s)))
+    }
+}
+
+/// The parts of an id after each `/` (`a/b/c` → `b/c`, `c`).
+fn suffixes(id: &str) -> impl Iterator<Item = &str> {
+    id.match_indices('/').map(move |(i, _)| &id[i + 1..])
+}
+
+/// Wildcard match: `*` any run (also across `/`), `?` exactly one byte of a character.
+/// Iterative with one backtrack point: O(pattern × text) at worst, no recursion.
+pub fn glob(pattern: &[u8], text: &[u8]) -> bool {
+    let (mut p, mut t) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    while t < text.len() {
+        if p < pattern.len() && pattern[p] == b'*' {
+            star = Some((p, t));
+            p += 1;
+        } else if p < pattern.len() && (pattern[p] == b'?' || pattern[p] == text[t]) {
+            if pattern[p] == b'?' {
+                // one whole UTF-8 character
+                t += utf8_len(text[t]);
+            } else {
+                t += 1;
+            }
+            p += 1;
+        } else if let Some((sp, st)) = star {
+            p = sp + 1;
+            let next = st + utf8_len(text[st]);
+            star = Some((sp, next));
+            t = next;
+        } else {
+            return false;
+        }
+    }
+    while p < pattern.len() && pattern[p] == b'*' {
+        p += 1;
+    }
+    p == pattern.len()
+}
+
+fn utf8_len(first: u8) -> usize {
+    match first {
+        0xF0..=0xFF => 4,
+        0xE0..=0xEF => 3,
+        0xC0..=0xDF => 2,
+        _ => 1,
+    }
+}
+
+/// `s` lowercased, borrowing when it has no uppercase character (the common case for ids).
+pub fn lower(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.chars().any(char::is_uppercase) {
+        std::borrow::Cow::Owned(s.to_lowercase())
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn glob_basics() {
+        assert!(glob(b"cx/*", b"cx/gpt-5"));
+        assert!(glob(b"*codex*", b"cx/gpt-5.1-codex-mini"));
+        assert!(glob(b"gpt-?", b"gpt-5"));
+        assert!(!glob(b"gpt-?", b"gpt-55"));
+        assert!(glob(b"*", b""));
+        assert!(!glob(b"a*b", b"acbd"));
+        assert!(glob(b"a*b*c", b"axxbyyc"));
+        assert!(glob("é?".as_bytes(), "éü".as_bytes()));
+    }
+
+    #[test]
+    fn short_forms_match_by_suffix_only_after_a_slash() {
+        let p = IdPatterns::new(["claude-opus-4-7"]);
+        assert_eq!(p.find("cc/claude-opus-4-7"), Some(Hit::Literal));
+        assert_eq!(p.find("claude-opus-4-7"), Some(Hit::Literal));
+        assert_eq!(p.find("a/b/claude-opus-4-7"), Some(Hit::Literal));
+        assert_eq!(p.find("cc/xclaude-opus-4-7"), None);
+        assert_eq!(p.find("cc/claude-opus-4-7-high"), None);
+    }
+
+    #[test]
+    fn full_ids_are_exact_and_case_insensitive() {
+        let p = IdPatterns::new(["CX/GPT-5"]);
+        assert!(p.matches("cx/gpt-5"));
+        assert!(!p.matches("codex/cx/gpt-5"));
+        assert!(!p.matches("gpt-5"));
+    }
+
+    #[test]
+    fn globs_with_and_without_slash() {
+        let p = IdPatterns::new(["cx/*"]);
+        assert_eq!(p.find("cx/gpt-5"), Some(Hit::Glob));
+        assert!(!p.matches("codex/gpt-5"));
+        // without `/`: any suffix after a slash may match
+        let p = IdPatterns::new(["gpt-5*"]);
+        assert!(p.matches("cx/gpt-5.1"));
+        assert!(p.matches("gpt-5"));
+        assert!(!p.matches("cx/o3"));
+        let star = IdPatterns::new(["*"]);
+        assert_eq!(star.find("anything/at-all"), Some(Hit::Glob));
+        assert!(!star.is_empty());
+        assert!(IdPatterns::new(["", "  "]).is_empty());
+    }
+
+    #[test]
+    fn literal_lists_ignore_wildcards() {
+        let p = IdPatterns::literal(["weird*name"]);
+        assert!(p.matches("x/weird*name"));
+        assert!(!p.matches("x/weirdXname"));
+    }
+
+    #[test]
+    fn lower_borrows_when_possible() {
+        assert!(matches!(lower("cx/gpt"), std::borrow::Cow::Borrowed(_)));
+        assert_eq!(lower("CX/Gpt"), "cx/gpt");
+    }
+}
