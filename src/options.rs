@@ -14,6 +14,7 @@ use serde_json::{Map, Value};
 pub use crate::catalog::opencode::ApiMode;
 use crate::catalog::overrides::{parse_overrides, OverrideRule};
 use crate::env::Env;
+use crate::view::{ViewOptions, ViewOptionsInput};
 
 /// The default gateway address (the OmniRoute default port).
 pub const DEFAULT_BASE_URL: &str = "http://localhost:20128/v1";
@@ -46,6 +47,9 @@ pub struct OptionsInput {
     pub cache_dir: Option<String>,
     /// Never touch the network: answer from memory and disk only (default false).
     pub offline: Option<bool>,
+    /// What is shown: filters and the curated view (OmniRoute's OpenCode plugin names).
+    #[serde(flatten)]
+    pub view: ViewOptionsInput,
 }
 
 /// The `modelsDev` block.
@@ -102,6 +106,8 @@ pub struct Options {
     pub cache_dir: PathBuf,
     /// No network at all.
     pub offline: bool,
+    /// What is shown (filters, curated view); never changes the maths.
+    pub view: ViewOptions,
 }
 
 /// Largest accepted duration, to keep arithmetic safe (about 10 years).
@@ -203,6 +209,7 @@ impl Options {
             provider_aliases,
         };
 
+        let view = ViewOptions::parse(&merged, &mut w);
         let (overrides, overrides_fingerprint) = match get("modelMetadata") {
             Some(v) => {
                 let (rules, warnings) = parse_overrides(v);
@@ -224,6 +231,7 @@ impl Options {
                 request_timeout,
                 cache_dir,
                 offline,
+                view,
             },
             w,
         )

@@ -1,4 +1,5 @@
-//! `opencode.provider`: the complete `provider.omniroute` block for OpenCode's config hook.
+//! `opencode.provider`: the complete `provider.omniroute` block for OpenCode's config hook, with
+//! the view options applied (the picker shows what `models.list` shows).
 
 use std::sync::Arc;
 
@@ -9,6 +10,7 @@ use super::models::freshness;
 use super::{Api, Raw, SourceInfo};
 use crate::catalog::opencode::{provider_block, ProviderBlock};
 use crate::service::Service;
+use crate::view::select;
 
 super::call_params! {
 /// `opencode.provider` params.
@@ -37,10 +39,27 @@ pub fn register(api: &mut Api) {
         |svc: Arc<Service>, p: OpencodeProviderParams| async move {
             let ctx = svc.context(p.options.as_ref(), p.api_key.as_deref());
             let view = svc.catalogue(&ctx, freshness(p.refresh, &ctx.opts)).await;
-            let key = format!("opencode|{}|{:?}", ctx.opts.base_url, ctx.opts.api_mode);
-            let block = view
-                .catalogue
-                .view(&key, |models| provider_block(models, &ctx.opts.base_url, ctx.opts.api_mode));
+            let opts = &ctx.opts;
+            let block = if opts.view.any_filter() {
+                let vctx = super::models::view_context(&svc, opts).await;
+                let sel = select(&view.catalogue.models, &opts.view, &vctx);
+                let key = format!(
+                    "opencode|{}|{:?}|{}|{}|{}",
+                    opts.base_url,
+                    opts.api_mode,
+                    opts.view.fingerprint,
+                    vctx.today,
+                    vctx.recent.fingerprint()
+                );
+                view.catalogue.view(&key, |models| {
+                    let shown = models.iter().zip(&sel.keep).filter_map(|(m, k)| k.then_some(m));
+                    provider_block(shown, &opts.base_url, opts.api_mode)
+                })
+            } else {
+                let key = format!("opencode|{}|{:?}", opts.base_url, opts.api_mode);
+                view.catalogue
+                    .view(&key, |models| provider_block(models, &opts.base_url, opts.api_mode))
+            };
             Ok(OpencodeProviderResult {
                 provider: Raw::new(block),
                 origin: SourceInfo::of(&view, []),

@@ -12,6 +12,7 @@
 //!    what [`curated`] chooses.
 
 pub mod curated;
+pub mod memo;
 pub mod options;
 pub mod pattern;
 pub mod search;
@@ -103,7 +104,10 @@ impl Hidden {
 /// often without a prefix). An id with `/` matches exactly, one without by suffix — the same
 /// short form as `visibleModels`; wildcards are taken literally.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct RecentUse(IdPatterns);
+pub struct RecentUse {
+    ids: IdPatterns,
+    fingerprint: u64,
+}
 
 impl RecentUse {
     /// From ids of any of those sources.
@@ -112,17 +116,35 @@ impl RecentUse {
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        RecentUse(IdPatterns::literal(ids))
+        use std::hash::{Hash, Hasher};
+        let mut list: Vec<String> = ids
+            .into_iter()
+            .map(|s| s.as_ref().trim().to_lowercase())
+            .filter(|s| !s.is_empty())
+            .collect();
+        list.sort_unstable();
+        list.dedup();
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        list.hash(&mut h);
+        RecentUse {
+            ids: IdPatterns::literal(&list),
+            fingerprint: if list.is_empty() { 0 } else { h.finish() },
+        }
     }
 
     /// True when the lowercased catalogue id was used recently.
     pub fn contains(&self, id_lc: &str) -> bool {
-        self.0.matches(id_lc)
+        self.ids.matches(id_lc)
     }
 
     /// True when nothing is known.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.ids.is_empty()
+    }
+
+    /// The same for the same set of ids (0 when empty): part of a memoised view's key.
+    pub fn fingerprint(&self) -> u64 {
+        self.fingerprint
     }
 }
 
@@ -202,11 +224,21 @@ pub fn select_with(
         return Selection::all(models.len());
     }
     let ids: Vec<std::borrow::Cow<'_, str>> = models.iter().map(|m| lower(&m.id)).collect();
+    let free_combos = if opts.free_only {
+        free_combos(models)
+    } else {
+        Vec::new()
+    };
     let mut decided: Vec<Option<Reason>> = Vec::with_capacity(models.len());
     // `true` = a literal visibleModels entry: shown, no further step
     let mut explicit = vec![false; models.len()];
     for (i, m) in models.iter().enumerate() {
-        let r = prefilter(m, &ids[i], opts);
+        let r = prefilter(
+            m,
+            &ids[i],
+            opts,
+            free_combos.get(i).copied().unwrap_or(false),
+        );
         match r {
             Ok(lit) => {
                 explicit[i] = lit;
@@ -254,7 +286,7 @@ pub fn select_with(
 
 /// Steps 1–3: `Err(reason)` when hidden, `Ok(true)` when a literal `visibleModels` entry names
 /// the model, `Ok(false)` when it goes on to the view step.
-fn prefilter(m: &Model, id_lc: &str, opts: &ViewOptions) -> Result<bool, Reason> {
+fn prefilter(m: &Model, id_lc: &str, opts: &ViewOptions, free_combo: bool) -> Result<bool, Reason> {
     if opts.hidden.matches(id_lc) {
         return Err(Reason::HiddenModels);
     }
@@ -270,7 +302,7 @@ fn prefilter(m: &Model, id_lc: &str, opts: &ViewOptions) -> Result<bool, Reason>
     if opts.vision_only && m.supports_vision != Some(true) {
         return Err(Reason::VisionOnly);
     }
-    if opts.free_only && !is_free(m) {
+    if opts.free_only && !is_free(m) && !free_combo {
         return Err(Reason::FreeOnly);
     }
     Ok(false)
@@ -293,6 +325,41 @@ pub fn is_free(m: &Model) -> bool {
         || m.pricing
             .as_ref()
             .is_some_and(|p| p.input == Some(0.0) && p.output == Some(0.0))
+}
+
+/// Combos whose every member (through nested combos) is known to be free: a combo has no price
+/// of its own, so its freeness is computed from its members like its other capabilities.
+fn free_combos(models: &[Model]) -> Vec<bool> {
+    let index: std::collections::HashMap<&str, usize> = models
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| m.combo.is_some() || is_free(m))
+        .map(|(i, m)| (m.id.as_str(), i))
+        .collect();
+    fn free(
+        models: &[Model],
+        index: &std::collections::HashMap<&str, usize>,
+        i: usize,
+        depth: u8,
+    ) -> bool {
+        let m = &models[i];
+        match &m.combo {
+            None => is_free(m),
+            Some(c) => {
+                depth < 8
+                    && c.resolved
+                    && !c.members.is_empty()
+                    && c.members.iter().all(|x| {
+                        index
+                            .get(x.as_str())
+                            .is_some_and(|&j| free(models, index, j, depth + 1))
+                    })
+            }
+        }
+    }
+    (0..models.len())
+        .map(|i| models[i].combo.is_some() && free(models, &index, i, 0))
+        .collect()
 }
 
 /// The allowlist of `view: "all"`: the id matches, or for a combo one of its direct members.

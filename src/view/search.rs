@@ -2,7 +2,7 @@
 //!
 //! The index is built once per catalogue: every model's searchable fields, lowercased, in one
 //! text buffer, plus a bitmask of the characters each model has. A query then scans that buffer
-//! once per word (`str::match_indices`), maps each occurrence to its model and field, and only
+//! once per word (SIMD `memmem`), maps each occurrence to its model and field, and only
 //! models without a substring occurrence are tried as a fuzzy subsequence (after the bitmask
 //! rules most of them out). Nothing is lowercased or allocated per model per query.
 //!
@@ -145,11 +145,12 @@ impl SearchIndex {
             return (found, total);
         }
         let words: Vec<&str> = q.split(' ').collect();
-        let mut best = self.scores(&q);
+        let mut best = self.scores(&q, None);
         if words.len() > 1 {
+            // every word must match: each word is scored only where the previous ones matched
             let mut weakest: Option<Vec<u32>> = None;
             for w in &words {
-                let s = self.scores(w);
+                let s = self.scores(w, weakest.as_deref());
                 weakest = Some(match weakest {
                     None => s,
                     Some(prev) => prev.iter().zip(&s).map(|(a, b)| *a.min(b)).collect(),
@@ -192,13 +193,24 @@ impl SearchIndex {
         &self.text[e.id as usize..e.name as usize - 1]
     }
 
-    /// Best score of one word (or phrase) for every model; 0 = no match.
-    fn scores(&self, q: &str) -> Vec<u32> {
+    /// Best score of one word (or phrase) for every model; 0 = no match. With `only`, models
+    /// whose entry there is 0 are skipped (and stay 0).
+    fn scores(&self, q: &str, only: Option<&[u32]>) -> Vec<u32> {
         let mut best = vec![0u32; self.entries.len()];
+        let live = |i: usize| only.is_none_or(|o| o[i] > 0);
+        let text = self.text.as_bytes();
         let qlen = q.len() as u32;
-        for (pos, _) in self.text.match_indices(q) {
+        let finder = memchr::memmem::Finder::new(q.as_bytes());
+        let mut i = 0usize;
+        for pos in finder.find_iter(text) {
             let pos = pos as u32;
-            let i = self.entries.partition_point(|e| e.id <= pos) - 1;
+            // occurrences come in text order: move the entry cursor forward
+            while i + 1 < self.entries.len() && self.entries[i + 1].id <= pos {
+                i += 1;
+            }
+            if !live(i) {
+                continue;
+            }
             let e = &self.entries[i];
             let (field, start, end) = if pos < e.name {
                 (Field::Id, e.id, e.name - 1)
@@ -210,7 +222,7 @@ impl SearchIndex {
                 (Field::Family, e.family, e.end - 1)
             };
             let whole = pos == start && pos + qlen == end;
-            let before = (pos > start).then(|| self.text.as_bytes()[pos as usize - 1]);
+            let before = (pos > start).then(|| text[pos as usize - 1]);
             let word = before.is_none_or(is_separator);
             let after_slash = before == Some(b'/');
             let s = match field {
@@ -236,11 +248,12 @@ impl SearchIndex {
         // fuzzy per word only (a phrase's words are scored one by one)
         if q.len() >= 2 && !q.contains(' ') {
             let qmask = mask(q);
+            let qb = q.as_bytes();
             for (i, e) in self.entries.iter().enumerate() {
-                if best[i] == 0 && qmask & !e.mask == 0 {
-                    let id = &self.text.as_bytes()[e.id as usize..e.name as usize - 1];
-                    let name = &self.text.as_bytes()[e.name as usize..e.owner as usize - 1];
-                    best[i] = fuzzy(q.as_bytes(), id).max(fuzzy(q.as_bytes(), name));
+                if best[i] == 0 && qmask & !e.mask == 0 && live(i) {
+                    let id = &text[e.id as usize..e.name as usize - 1];
+                    let name = &text[e.name as usize..e.owner as usize - 1];
+                    best[i] = fuzzy(qb, id).max(fuzzy(qb, name));
                 }
             }
         }
@@ -249,6 +262,11 @@ impl SearchIndex {
 }
 
 fn push_field(text: &mut String, s: &str) {
+    if s.bytes().all(|b| b.is_ascii_graphic() || b == b' ') {
+        text.extend(s.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+        text.push('\n');
+        return;
+    }
     for c in s.chars() {
         // the separator of fields and the space of queries never occur inside a field
         if c == '\n' || c.is_control() {
