@@ -95,19 +95,24 @@ pub fn curate(
             .push(i);
     }
     let fresh_since = ctx.today - i64::from(opts.fresh_window_days);
-    for (_, mut group) in by_owner {
-        group.sort_by(|&a, &b| {
-            let (ma, mb) = (&models[a], &models[b]);
-            date(mb.release_date.as_deref())
-                .cmp(&date(ma.release_date.as_deref()))
-                .then(mb.context_window.cmp(&ma.context_window))
+    for (_, group) in by_owner {
+        // (release, newest of release and update, index), dates parsed once
+        let mut group: Vec<(Option<i64>, Option<i64>, usize)> = group
+            .into_iter()
+            .map(|i| {
+                let m = &models[i];
+                let released = date(m.release_date.as_deref());
+                (released, released.max(date(m.last_updated.as_deref())), i)
+            })
+            .collect();
+        group.sort_by(|&(ra, _, a), &(rb, _, b)| {
+            rb.cmp(&ra)
+                .then(models[b].context_window.cmp(&models[a].context_window))
                 .then(ids[a].cmp(&ids[b]))
         });
         let rest = group.split_off(group.len().min(opts.showcase_per_owner));
         let mut fresh: Vec<(i64, usize)> = Vec::new();
-        for i in rest {
-            let m = &models[i];
-            let newest = date(m.release_date.as_deref()).max(date(m.last_updated.as_deref()));
+        for (_, newest, i) in rest {
             match newest {
                 Some(d) if d >= fresh_since => fresh.push((d, i)),
                 _ => out[i] = Some(Reason::Curated),

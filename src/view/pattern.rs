@@ -15,8 +15,8 @@ pub struct IdPatterns {
     exact: HashSet<String>,
     /// Literal entries without `/`: compared with the whole id and every part after a `/`.
     short: HashSet<String>,
-    /// Glob entries (lowercased) and whether they contain a `/`.
-    globs: Vec<(String, bool)>,
+    /// Glob entries (lowercased), compiled.
+    globs: Vec<Glob>,
     /// `"*"` was listed.
     everything: bool,
 }
@@ -67,7 +67,7 @@ impl IdPatterns {
         if globs && e == "*" {
             self.everything = true;
         } else if globs && (e.contains('*') || e.contains('?')) {
-            self.globs.push((e, slash));
+            self.globs.push(Glob::new(e, slash));
         } else if slash {
             self.exact.insert(e);
         } else {
@@ -88,14 +88,10 @@ impl IdPatterns {
         if self.everything {
             return Some(Hit::Glob);
         }
-        for (g, slash) in &self.globs {
-            if glob(g.as_bytes(), id_lc.as_bytes())
-                || (!slash && suffixes(id_lc).any(|s| glob(g.as_bytes(), s.as_bytes())))
-            {
-                return Some(Hit::Glob);
-            }
-        }
-        None
+        self.globs
+            .iter()
+            .any(|g| g.matches(id_lc))
+            .then_some(Hit::Glob)
     }
 
     /// True when `id` (already lowercased) matches any entry.
@@ -106,6 +102,62 @@ impl IdPatterns {
     fn short_literal(&self, id_lc: &str) -> bool {
         !self.short.is_empty()
             && (self.short.contains(id_lc) || suffixes(id_lc).any(|s| self.short.contains(s)))
+    }
+}
+
+/// One glob, with fast paths for the common shapes (`*x*`, `x*`, `*x`).
+#[derive(Debug, Clone, PartialEq)]
+struct Glob {
+    pattern: String,
+    shape: Shape,
+    /// Without `/` the glob also matches the parts after each `/` (the short form).
+    by_suffix: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Shape {
+    /// `*lit*`
+    Contains(String),
+    /// `lit*`
+    Prefix(String),
+    /// `*lit`
+    Suffix(String),
+    /// anything else
+    General,
+}
+
+impl Glob {
+    fn new(pattern: String, slash: bool) -> Glob {
+        let inner = |s: &str| !s.is_empty() && !s.contains(['*', '?']);
+        let shape = if let Some(lit) = pattern
+            .strip_prefix('*')
+            .and_then(|p| p.strip_suffix('*'))
+            .filter(|l| inner(l))
+        {
+            Shape::Contains(lit.to_string())
+        } else if let Some(lit) = pattern.strip_suffix('*').filter(|l| inner(l)) {
+            Shape::Prefix(lit.to_string())
+        } else if let Some(lit) = pattern.strip_prefix('*').filter(|l| inner(l)) {
+            Shape::Suffix(lit.to_string())
+        } else {
+            Shape::General
+        };
+        Glob {
+            pattern,
+            shape,
+            by_suffix: !slash,
+        }
+    }
+
+    fn matches(&self, id: &str) -> bool {
+        let one = |s: &str| match &self.shape {
+            Shape::Contains(l) => s.contains(l.as_str()),
+            Shape::Prefix(l) => s.starts_with(l.as_str()),
+            Shape::Suffix(l) => s.ends_with(l.as_str()),
+            Shape::General => glob(self.pattern.as_bytes(), s.as_bytes()),
+        };
+        // a pattern starting with `*` matching a part after a `/` matches the whole id too
+        one(id) || (self.by_suffix && !self.pattern.starts_with('*') && suffixes(id).any(one))
     }
 }
 
@@ -212,6 +264,28 @@ mod tests {
         assert_eq!(star.find("anything/at-all"), Some(Hit::Glob));
         assert!(!star.is_empty());
         assert!(IdPatterns::new(["", "  "]).is_empty());
+    }
+
+    #[test]
+    fn glob_shapes_agree_with_the_general_matcher() {
+        let ids = [
+            "cx/gpt-5.1-codex-mini",
+            "codex",
+            "a/b/codex-x",
+            "x-codex",
+            "gpt",
+        ];
+        for pat in [
+            "*codex*", "codex*", "*codex", "c?dex*", "*", "cx/*", "*-mini", "gpt*",
+        ] {
+            let p = IdPatterns::new([pat]);
+            for id in ids {
+                let general = glob(pat.as_bytes(), id.as_bytes())
+                    || (!pat.contains('/')
+                        && suffixes(id).any(|s| glob(pat.as_bytes(), s.as_bytes())));
+                assert_eq!(p.matches(id), general, "{pat} vs {id}");
+            }
+        }
     }
 
     #[test]
