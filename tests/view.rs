@@ -465,3 +465,35 @@ async fn models_search_ranks_and_filters() {
     let err = e.s.err("models.search", json!({}));
     assert_eq!(err["code"], -32602);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_curated_view_keeps_recently_used_models() {
+    let mut e = env().await;
+    let curated = json!({"view": "curated", "showcasePerOwner": 1, "freshPerOwner": 0});
+    let before = e.list(curated.clone());
+    assert!(!set(&before).contains("ow/old-1"));
+    // a host reports a request (the ledger is the usage memory, shared by processes)
+    e.s.ok(
+        "usage.record",
+        json!({"model": "ow/old-1", "host": "script", "status": 200, "ok": true,
+            "options": opts(&e.gw, json!({}))}),
+    );
+    let after = e.list(curated.clone());
+    assert!(set(&after).contains("ow/old-1"), "{:?}", set(&after));
+    assert_eq!(
+        after["count"],
+        before["count"].as_u64().map(|c| c + 1).unwrap_or(0)
+    );
+    // only the curated cut yields to usage: a filter still hides it
+    let mut hidden = curated;
+    hidden["hiddenModels"] = json!(["old-1"]);
+    assert!(!set(&e.list(hidden)).contains("ow/old-1"));
+    // the opencode block follows
+    let o = opts(
+        &e.gw,
+        json!({"view": "curated", "showcasePerOwner": 1, "freshPerOwner": 0}),
+    );
+    let r =
+        e.s.ok("opencode.provider", json!({"refresh": false, "options": o}));
+    assert!(r["provider"]["models"]["ow/old-1"].is_object());
+}
