@@ -14,6 +14,7 @@
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
+use super::pattern::FastHash;
 use super::{Reason, ViewContext, ViewOptions};
 use crate::catalog::model::{Model, ModelKind};
 
@@ -33,10 +34,11 @@ pub fn curate(
 ) -> Vec<Option<Reason>> {
     let n = models.len();
     let mut out: Vec<Option<Reason>> = vec![None; n];
-    let listed: HashMap<&str, usize> = ids.iter().enumerate().map(|(i, s)| (&**s, i)).collect();
+    let listed: HashMap<&str, usize, FastHash> =
+        ids.iter().enumerate().map(|(i, s)| (&**s, i)).collect();
     let mut twins: Vec<(usize, usize)> = Vec::new();
     // base id → (variant rank, index) of the variants whose base is not listed
-    let mut orphans: HashMap<&str, Vec<(usize, usize)>> = HashMap::new();
+    let mut orphans: HashMap<&str, Vec<(usize, usize)>, FastHash> = HashMap::default();
     let mut pool: Vec<usize> = Vec::new();
     for i in 0..n {
         if !candidate[i] {
@@ -87,7 +89,7 @@ pub fn curate(
         }
     }
 
-    let mut by_owner: HashMap<Cow<'_, str>, Vec<usize>> = HashMap::new();
+    let mut by_owner: HashMap<Cow<'_, str>, Vec<usize>, FastHash> = HashMap::default();
     for i in pool {
         by_owner
             .entry(owner(&models[i], &ids[i]))

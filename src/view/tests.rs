@@ -368,3 +368,39 @@ fn effort_variants_and_dates() {
     assert_eq!(date(Some("2025-13-01")), None);
     assert_eq!(date(None), None);
 }
+
+#[test]
+fn a_combo_is_free_when_all_its_members_are_nested_ones_too() {
+    let zero = || {
+        Some(Pricing {
+            input: Some(0.0),
+            output: Some(0.0),
+            ..Pricing::default()
+        })
+    };
+    let ms = vec![
+        with("a/free", |m| m.pricing = zero()),
+        with("a/marked", |m| m.free = Some(true)),
+        model("a/paid"),
+        combo("all-free", &["a/free", "a/marked"]),
+        combo("nested-free", &["all-free", "a/free"]),
+        combo("mixed", &["a/free", "a/paid"]),
+        combo("ghost", &["a/free", "x/unknown"]),
+        combo("loop", &["loop"]),
+    ];
+    let o = opts(json!({"freeOnly": true}));
+    assert_eq!(
+        shown(&ms, &o, &ctx()),
+        ["a/free", "a/marked", "all-free", "nested-free"]
+    );
+}
+
+#[test]
+fn recent_use_fingerprint_ignores_order_case_and_duplicates() {
+    let a = RecentUse::new(["CX/gpt-5", "o3", "o3"]);
+    let b = RecentUse::new(["o3", "cx/gpt-5"]);
+    assert_eq!(a.fingerprint(), b.fingerprint());
+    assert_ne!(a.fingerprint(), RecentUse::new(["o3"]).fingerprint());
+    assert_eq!(RecentUse::default().fingerprint(), 0);
+    assert!(a.contains("cx/gpt-5") && a.contains("openai/o3") && !a.contains("cx/o3-mini"));
+}
