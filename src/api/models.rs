@@ -16,7 +16,7 @@ use crate::service::{CatalogView, Freshness, Service};
 use crate::usage::{self, ledger::Ledger, seams::recent_models};
 use crate::view::memo::PerArc;
 use crate::view::search::{MatchKind, SearchIndex};
-use crate::view::{select, select_with, Hidden, RecentUse, ViewContext, ViewMode};
+use crate::view::{select, select_with, Hidden, RecentUse, Selection, ViewContext, ViewMode};
 
 super::call_params! {
 /// `models.list` params.
@@ -109,6 +109,26 @@ pub async fn view_context(svc: &Service, opts: &Options) -> ViewContext {
     ViewContext::now(recent)
 }
 
+/// Selections of the view options, per live catalogue and options (a host lists the same
+/// catalogue often; a curated view of 10,000 models takes a few ms to choose).
+static SELECTIONS: PerArc<Catalogue, Selection> = PerArc::new();
+
+/// The view options' selection of a catalogue, memoised per options, day and usage memory.
+pub fn selection(
+    cat: &Arc<Catalogue>,
+    opts: &Options,
+    ctx: &ViewContext,
+) -> (Arc<Selection>, String) {
+    let key = format!(
+        "{}|{}|{}",
+        opts.view.fingerprint,
+        ctx.today,
+        ctx.recent.fingerprint()
+    );
+    let sel = SELECTIONS.get_or_build_keyed(cat, &key, |c| select(&c.models, &opts.view, ctx));
+    (sel, key)
+}
+
 /// The result shape for a catalogue view; the view options apply unless `unfiltered`.
 pub fn list_result(
     view: &CatalogView,
@@ -120,21 +140,15 @@ pub fn list_result(
     let (models, count, hidden) = if unfiltered || !opts.view.any_filter() {
         (cat.models_json(), cat.models.len(), Hidden::default())
     } else {
-        let sel = select(&cat.models, &opts.view, ctx);
-        let key = format!(
-            "models|{}|{}|{}",
-            opts.view.fingerprint,
-            ctx.today,
-            ctx.recent.fingerprint()
-        );
-        let json = cat.view(&key, |models| {
+        let (sel, key) = selection(cat, opts, ctx);
+        let json = cat.view(&format!("models|{key}"), |models| {
             models
                 .iter()
                 .zip(&sel.keep)
                 .filter_map(|(m, k)| k.then_some(m))
                 .collect::<Vec<&Model>>()
         });
-        (json, sel.shown(), sel.hidden)
+        (json, sel.shown(), sel.hidden.clone())
     };
     ModelsListResult {
         models: Raw::new(models),

@@ -10,7 +10,6 @@ use super::models::freshness;
 use super::{Api, Raw, SourceInfo};
 use crate::catalog::opencode::{provider_block, ProviderBlock};
 use crate::service::Service;
-use crate::view::select;
 
 super::call_params! {
 /// `opencode.provider` params.
@@ -42,15 +41,8 @@ pub fn register(api: &mut Api) {
             let opts = &ctx.opts;
             let block = if opts.view.any_filter() {
                 let vctx = super::models::view_context(&svc, opts).await;
-                let sel = select(&view.catalogue.models, &opts.view, &vctx);
-                let key = format!(
-                    "opencode|{}|{:?}|{}|{}|{}",
-                    opts.base_url,
-                    opts.api_mode,
-                    opts.view.fingerprint,
-                    vctx.today,
-                    vctx.recent.fingerprint()
-                );
+                let (sel, vkey) = super::models::selection(&view.catalogue, opts, &vctx);
+                let key = format!("opencode|{}|{:?}|{vkey}", opts.base_url, opts.api_mode);
                 view.catalogue.view(&key, |models| {
                     let shown = models.iter().zip(&sel.keep).filter_map(|(m, k)| k.then_some(m));
                     provider_block(shown, &opts.base_url, opts.api_mode)
