@@ -32,3 +32,4 @@ pub mod rpc;
 pub mod service;
 pub mod store;
 pub mod usage;
+pub mod view;

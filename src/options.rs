@@ -14,6 +14,7 @@ use serde_json::{Map, Value};
 pub use crate::catalog::opencode::ApiMode;
 use crate::catalog::overrides::{parse_overrides, OverrideRule};
 use crate::env::Env;
+use crate::view::{ViewOptions, ViewOptionsInput};
 
 /// The default gateway address (the OmniRoute default port).
 pub const DEFAULT_BASE_URL: &str = "http://localhost:20128/v1";
@@ -56,6 +57,9 @@ pub struct OptionsInput {
     /// How long a health reading is reused, in ms (default 15000); also the shortest interval of
     /// the `models/health` notification poll.
     pub health_ttl: Option<u64>,
+    /// What is shown: filters and the curated view (OmniRoute's OpenCode plugin names).
+    #[serde(flatten)]
+    pub view: ViewOptionsInput,
 }
 
 /// The `modelsDev` block.
@@ -112,6 +116,8 @@ pub struct Options {
     pub cache_dir: PathBuf,
     /// No network at all.
     pub offline: bool,
+    /// What is shown (filters, curated view); never changes the maths.
+    pub view: ViewOptions,
     /// `managementToken` from the options, when given (see [`OptionsInput::management_token`]).
     pub management_token: Option<Secret>,
     /// See [`OptionsInput::usable_only`].
@@ -256,6 +262,7 @@ impl Options {
         let hide_unhealthy = boolean(get("hideUnhealthy"), "hideUnhealthy", false, &mut w);
         let health_ttl = ms(get("healthTtl"), "healthTtl", 15_000, &mut w);
 
+        let view = ViewOptions::parse(&merged, &mut w);
         let (overrides, overrides_fingerprint) = match get("modelMetadata") {
             Some(v) => {
                 let (rules, warnings) = parse_overrides(v);
@@ -281,6 +288,7 @@ impl Options {
                 usable_only,
                 hide_unhealthy,
                 health_ttl,
+                view,
             },
             w,
         )

@@ -24,6 +24,20 @@ export interface OmniRoutePluginOptions {
   requestTimeoutMs?: number;
   cacheDir?: string;
   offline?: boolean;
+  /** Ids or globs to show (`"*"`, `cx/*`; no `/` = match by suffix). */
+  visibleModels?: string[];
+  /** Ids or globs to hide; wins over everything. */
+  hiddenModels?: string[];
+  /** Provider prefixes to keep. */
+  providersAllow?: string[];
+  toolsOnly?: boolean;
+  visionOnly?: boolean;
+  freeOnly?: boolean;
+  /** `all` (default) or `curated`. */
+  view?: 'all' | 'curated';
+  showcasePerOwner?: number;
+  freshPerOwner?: number;
+  freshWindowDays?: number;
   [key: string]: unknown;
 }
 

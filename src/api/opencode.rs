@@ -1,4 +1,5 @@
-//! `opencode.provider`: the complete `provider.omniroute` block for OpenCode's config hook.
+//! `opencode.provider`: the complete `provider.omniroute` block for OpenCode's config hook, with
+//! the view options applied (the picker shows what `models.list` shows).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -45,13 +46,14 @@ pub fn register(api: &mut Api) {
         |svc: Arc<Service>, p: OpencodeProviderParams| async move {
             let ctx = svc.context(p.options.as_ref(), p.api_key.as_deref());
             let view = svc.catalogue(&ctx, freshness(p.refresh, &ctx.opts)).await;
+            let opts = &ctx.opts;
             let filter = ViewFilter {
-                usable_only: ctx.opts.usable_only,
-                hide_unhealthy: ctx.opts.hide_unhealthy,
+                usable_only: opts.usable_only,
+                hide_unhealthy: opts.hide_unhealthy,
             };
             // Health marks: one bounded read (cached for healthTtl); a slow or absent
             // management API leaves the block unmarked rather than delaying the host.
-            let wait = ctx.opts.request_timeout.min(HEALTH_WAIT);
+            let wait = opts.request_timeout.min(HEALTH_WAIT);
             let marks: HashMap<String, Mark> =
                 match tokio::time::timeout(wait, reading(&svc, &ctx)).await {
                     Ok((r, _)) if r.inputs.monitoring.is_some() || r.inputs.providers.is_some() => {
@@ -69,19 +71,25 @@ pub fn register(api: &mut Api) {
                     }
                     _ => HashMap::new(),
                 };
-            let build = |models: &[crate::catalog::model::Model]| {
-                provider_block_marked(
-                    models,
-                    &ctx.opts.base_url,
-                    ctx.opts.api_mode,
-                    filter,
-                    &marks,
-                )
+            // The curation filters (what is shown), then usableOnly / hideUnhealthy and marks.
+            let selection = if opts.view.any_filter() {
+                let vctx = super::models::view_context(&svc, opts).await;
+                Some(super::models::selection(&view.catalogue, opts, &vctx))
+            } else {
+                None
+            };
+            let build = |models: &[crate::catalog::model::Model]| match &selection {
+                Some((sel, _)) => {
+                    let shown = models.iter().zip(&sel.keep).filter_map(|(m, k)| k.then_some(m));
+                    provider_block_marked(shown, &opts.base_url, opts.api_mode, filter, &marks)
+                }
+                None => provider_block_marked(models, &opts.base_url, opts.api_mode, filter, &marks),
             };
             let block = if marks.is_empty() {
+                let vkey = selection.as_ref().map_or("", |(_, k)| k.as_str());
                 let key = format!(
-                    "opencode|{}|{:?}|{}|{}",
-                    ctx.opts.base_url, ctx.opts.api_mode, filter.usable_only, filter.hide_unhealthy
+                    "opencode|{}|{:?}|{}|{}|{vkey}",
+                    opts.base_url, opts.api_mode, filter.usable_only, filter.hide_unhealthy
                 );
                 view.catalogue.view(&key, build)
             } else {

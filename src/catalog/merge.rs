@@ -80,6 +80,14 @@ pub fn merge(g: &GatewayModel, dev: Option<&DevModel>) -> Model {
         d.and_then(|d| d.release_date.clone()),
     );
     m.family = pick(prov, "family", &g.family, d.and_then(|d| d.family.clone()));
+    m.last_updated = pick(
+        prov,
+        "lastUpdated",
+        &g.last_updated,
+        d.and_then(|d| d.last_updated.clone()),
+    );
+    m.status = pick(prov, "status", &g.status, d.and_then(|d| d.status.clone()));
+    m.free = pick(prov, "free", &g.free, None);
     let dev_pricing = d.map(dev_pricing).filter(|p| !p.is_empty());
     m.pricing = pick(prov, "pricing", &g.pricing, dev_pricing);
     if let Some(d) = d {

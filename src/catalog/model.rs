@@ -172,6 +172,15 @@ pub struct Model {
     /// Model family from models.dev or the gateway.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub family: Option<String>,
+    /// Last update date (YYYY-MM-DD) from the gateway or models.dev.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_updated: Option<String>,
+    /// Lifecycle status from the gateway or models.dev (`deprecated`, `beta`, `alpha`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// The gateway marks this model free of charge.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub free: Option<bool>,
     /// Input modalities (`text`, `image`, …).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub input_modalities: Option<Vec<String>>,

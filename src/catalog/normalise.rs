@@ -50,6 +50,12 @@ pub struct GatewayModel {
     pub release_date: Option<String>,
     /// Family.
     pub family: Option<String>,
+    /// Lifecycle status (`deprecated`, `beta`, …), when the gateway says.
+    pub status: Option<String>,
+    /// Last update date (YYYY-MM-DD), when the gateway says.
+    pub last_updated: Option<String>,
+    /// The gateway marks the model free (`free`/`isFree`/`is_free`, or an id ending in `:free`).
+    pub free: Option<bool>,
     /// The entry carried OmniRoute's placeholder metadata (which was dropped).
     pub placeholder: bool,
 }
@@ -190,6 +196,17 @@ pub fn normalise_entry(entry: &Value) -> Option<GatewayModel> {
         pricing: pricing(obj),
         release_date: string(obj, &["release_date", "releaseDate"]),
         family: string(obj, &["family"]),
+        status: string(obj, &["status"]),
+        last_updated: string(
+            obj,
+            &["last_updated", "lastUpdated", "updated_at", "updatedAt"],
+        ),
+        free: obj
+            .get("free")
+            .or_else(|| obj.get("isFree"))
+            .or_else(|| obj.get("is_free"))
+            .and_then(Value::as_bool)
+            .or_else(|| id.ends_with(":free").then_some(true)),
         placeholder,
     })
 }

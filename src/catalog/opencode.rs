@@ -142,8 +142,13 @@ pub struct ViewFilter {
     pub hide_unhealthy: bool,
 }
 
-/// Builds the provider block from catalogue models for the gateway at `base_url`.
-pub fn provider_block(models: &[Model], base_url: &str, api_mode: ApiMode) -> ProviderBlock {
+/// Builds the provider block from catalogue models (all of them, or the ones a view shows)
+/// for the gateway at `base_url`.
+pub fn provider_block<'a, I>(models: I, base_url: &str, api_mode: ApiMode) -> ProviderBlock
+where
+    I: IntoIterator<Item = &'a Model>,
+    I::IntoIter: Clone,
+{
     provider_block_marked(
         models,
         base_url,
@@ -155,20 +160,24 @@ pub fn provider_block(models: &[Model], base_url: &str, api_mode: ApiMode) -> Pr
 
 /// Builds the provider block with a filter and health marks: marked models get the mark's
 /// prefix in their display name.
-pub fn provider_block_marked(
-    models: &[Model],
+pub fn provider_block_marked<'a, I>(
+    models: I,
     base_url: &str,
     api_mode: ApiMode,
     filter: ViewFilter,
     marks: &std::collections::HashMap<String, Mark>,
-) -> ProviderBlock {
+) -> ProviderBlock
+where
+    I: IntoIterator<Item = &'a Model>,
+    I::IntoIter: Clone,
+{
+    let models = models.into_iter();
     let npm = match api_mode {
         ApiMode::Chat => "@ai-sdk/openai-compatible",
         ApiMode::Responses => "@ai-sdk/openai",
     };
-    let listed: std::collections::HashSet<&str> = models.iter().map(|m| m.id.as_str()).collect();
+    let listed: std::collections::HashSet<&str> = models.clone().map(|m| m.id.as_str()).collect();
     let models = models
-        .iter()
         .filter(|m| m.kind == ModelKind::Chat)
         .filter(|m| !m.alias_of.as_deref().is_some_and(|a| listed.contains(a)))
         .filter(|m| !(filter.usable_only && m.usable == Some(false)))

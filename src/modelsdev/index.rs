@@ -31,6 +31,12 @@ pub struct DevModel {
     pub family: Option<String>,
     /// Release date as models.dev writes it (usually `YYYY-MM-DD`).
     pub release_date: Option<String>,
+    /// Last update date as models.dev writes it.
+    #[serde(default)]
+    pub last_updated: Option<String>,
+    /// `status`: `alpha`, `beta` or `deprecated`.
+    #[serde(default)]
+    pub status: Option<String>,
     /// Accepts file attachments.
     pub attachment: Option<bool>,
     /// Supports reasoning / thinking.

@@ -15,8 +15,15 @@ cmd('OmniRouteConnect', function()
 end, { desc = 'OmniRoute: check an API key against the gateway and store it' })
 
 cmd('OmniRouteModels', function(a)
-  om().models({ refresh = a.bang and true or nil })
-end, { bang = true, desc = 'OmniRoute: pick a model (! = wait for a fresh list)' })
+  om().models({ refresh = a.bang and true or nil, args = a.args })
+end, {
+  bang = true,
+  nargs = '*',
+  complete = function(arglead)
+    return om().complete_model_args(arglead)
+  end,
+  desc = 'OmniRoute: pick a model; [query] [tools] [vision] [free] [provider=a,b] [hide=p,q] [visible=p,q] [all] (! = fresh list)',
+})
 
 cmd('OmniRouteCombo', function(a)
   om().combo(a.args)

@@ -322,6 +322,75 @@ test(':OmniRouteModels cancelled picker yanks nothing', function()
   eq(vim.fn.getreg('"'), 'untouched', 'register')
 end)
 
+local function picked_ids()
+  local ids = {}
+  for _, it in ipairs(picker.items) do
+    table.insert(ids, it.id)
+  end
+  return ids
+end
+local function open_picker(cmdline)
+  stub_select(nil)
+  vim.cmd(cmdline)
+  wait_for(function()
+    return picker ~= nil
+  end, 'the picker for ' .. cmdline)
+  return picked_ids()
+end
+
+test(':OmniRouteModels {query} ranks with models.search (exact id first, then prefix, word, fuzzy)', function()
+  fresh()
+  local ids = open_picker('OmniRouteModels deepseek-chat')
+  eq(ids[1], 'ds/deepseek-chat', 'the exact id after its prefix comes first')
+  has(picker.prompt, "matching 'deepseek-chat'", 'prompt names the query')
+  ids = open_picker('OmniRouteModels kimi')
+  eq(#ids, 2, 'both kimi twins')
+  ids = open_picker('OmniRouteModels clsonnet')
+  eq(ids[1], 'cc/claude-sonnet-4-5', 'fuzzy')
+end)
+
+test(':OmniRouteModels filters: tools vision, provider=, hide=, all', function()
+  fresh()
+  local ids = open_picker('OmniRouteModels tools vision')
+  local set = {}
+  for _, id in ipairs(ids) do
+    set[id] = true
+  end
+  truthy(set['cx/gpt-5.1-codex-mini'] and set['cc/claude-sonnet-4-5'], 'the vision+tools models')
+  truthy(not set['ds/deepseek-chat'] and not set['kmca/kimi-k2.6'], 'no model without vision')
+  has(picker.prompt, 'hidden', 'prompt counts the hidden models')
+  ids = open_picker('OmniRouteModels provider=ds')
+  set = {}
+  for _, id in ipairs(ids) do
+    set[id] = true
+  end
+  truthy(set['ds/deepseek-chat'] and set['coding'], 'the provider and the combos')
+  truthy(not set['cx/gpt-5.1-codex-mini'], 'other providers left out')
+  notes = {}
+  stub_select(nil)
+  vim.cmd('OmniRouteModels gpt hide=cx/*')
+  has(wait_note("no model matches 'gpt'", L.WARN), 'hidden by filters', 'says the filters hid something')
+  ids = open_picker('OmniRouteModels all hide=cx/*')
+  truthy(vim.tbl_contains(ids, 'cx/gpt-5.1-codex-mini'), '`all` ignores every filter')
+end)
+
+test(':OmniRouteModels rejects an unknown filter and completes the filter names', function()
+  fresh()
+  vim.cmd('OmniRouteModels colour=red')
+  wait_note("unknown filter 'colour='", L.ERROR)
+  eq(table.concat(om.complete_model_args('pr'), ','), 'provider=', 'completion')
+  eq(#om.complete_model_args(''), 7, 'every filter word')
+end)
+
+test('setup{} view options shape the plain :OmniRouteModels list (visibleModels allowlist, short form)', function()
+  fresh({ visibleModels = { 'deepseek-chat' } })
+  local ids = open_picker('OmniRouteModels')
+  truthy(vim.tbl_contains(ids, 'ds/deepseek-chat'), 'the listed model (short form)')
+  truthy(vim.tbl_contains(ids, 'nested/outer'), 'a combo with a listed member')
+  truthy(not vim.tbl_contains(ids, 'cx/gpt-5.1-codex-mini'), 'the rest hidden')
+  has(picker.prompt, 'hidden', 'prompt counts them')
+end)
+
 --- the value of a row of the "Capabilities" section of the combo buffer
 local function cap(lines, label)
   local in_caps = false

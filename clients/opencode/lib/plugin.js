@@ -3,6 +3,7 @@
 
 import {
   DEFAULT_BASE_URL,
+  VIEW_OPTION_KEYS,
   addLogSink,
   getClient,
   isRecord,
@@ -15,6 +16,8 @@ export const PROVIDER_ID = 'omniroute';
 export const NO_KEY_MESSAGE =
   "No API key available. Please run '/connect omniroute' to set up your OmniRoute connection.";
 const DEFAULT_STARTUP_TIMEOUT_MS = 10000;
+/** Above this many chat models with no filter set, the plugin suggests one (once). */
+export const HINT_MIN_MODELS = 300;
 const DEFAULT_AUTH_TIMEOUT_MS = 35000;
 
 /**
@@ -74,6 +77,34 @@ export function minimalProvider(existing, options) {
 }
 
 /**
+ * True when the options set any filter (top level, or in the `features` block of OmniRoute's
+ * own plugin).
+ * @param {Record<string, unknown>} options
+ */
+export function hasViewFilter(options) {
+  const features = isRecord(options.features) ? options.features : {};
+  return VIEW_OPTION_KEYS.some((k) => {
+    const v = options[k] !== undefined && options[k] !== null ? options[k] : features[k];
+    if (v === undefined || v === null || v === false) return false;
+    if (Array.isArray(v)) return v.length > 0;
+    return !(k === 'view' && v === 'all');
+  });
+}
+
+/**
+ * The one-line hint for a long picker, or undefined when none is due.
+ * @param {number} chatModels @param {Record<string, unknown>} options
+ */
+export function filterHint(chatModels, options) {
+  if (chatModels <= HINT_MIN_MODELS || hasViewFilter(options)) return undefined;
+  return (
+    `provider ${PROVIDER_ID}: ${chatModels} chat models in the picker; to shorten it set ` +
+    `"view": "curated" (newest per provider, fresh ones, combos, recently used) or ` +
+    `"visibleModels": ["cx/*", "claude-sonnet-4*"] in provider.${PROVIDER_ID}.options`
+  );
+}
+
+/**
  * @param {any} input   OpenCode PluginInput ({client, directory, ...})
  * @param {Record<string, unknown>} [pluginOptions] options from `["opencode-omniroute-auth", {...}]`
  */
@@ -106,6 +137,7 @@ export async function OmniRouteAuthPlugin(input, pluginOptions) {
     /** @type {number | undefined} */ callTimeoutMs: undefined,
     baseURL: /** @type {string | undefined} */ (undefined),
   };
+  let hinted = false;
 
   const client = () =>
     getClient({ rpcBinary: current.rpcBinary, baseDir: directory, callTimeoutMs: current.callTimeoutMs });
@@ -146,6 +178,11 @@ export async function OmniRouteAuthPlugin(input, pluginOptions) {
         cfg.provider[PROVIDER_ID] = merged;
         current.baseURL = merged.options?.baseURL;
         for (const w of result?.warnings ?? []) log('warn', String(w));
+        const hint = hinted ? undefined : filterHint(Object.keys(svcProvider.models ?? {}).length, current.options);
+        if (hint) {
+          hinted = true;
+          log('info', hint);
+        }
         log(
           'info',
           `provider ${PROVIDER_ID}: ${Object.keys(merged.models ?? {}).length} models ` +

@@ -16,6 +16,29 @@ export const SERVICE_OPTION_KEYS = [
   'requestTimeoutMs',
   'cacheDir',
   'offline',
+  // what is shown (the names of OmniRoute's own OpenCode plugin; `features` is its block)
+  'visibleModels',
+  'hiddenModels',
+  'providersAllow',
+  'toolsOnly',
+  'visionOnly',
+  'freeOnly',
+  'view',
+  'showcasePerOwner',
+  'freshPerOwner',
+  'freshWindowDays',
+  'features',
+];
+
+/** The options that narrow the model list (any of them set = the user chose a filter). */
+export const VIEW_OPTION_KEYS = [
+  'visibleModels',
+  'hiddenModels',
+  'providersAllow',
+  'toolsOnly',
+  'visionOnly',
+  'freeOnly',
+  'view',
 ];
 
 /** Client-only option names (never sent to the service). */

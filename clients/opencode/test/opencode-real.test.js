@@ -152,3 +152,73 @@ test(`opencode ${OPENCODE_VERSION}: a missing binary is logged, OpenCode keeps w
   assert.match(r.stderr, /omniroute-rpc binary not found: OMNIROUTE_RPC_BIN points to \/nonexistent\/omniroute-rpc/);
   assert.doesNotMatch(r.stdout, /^omniroute\//m);
 });
+
+/** `opencode models omniroute` (not verbose): the listed model ids. @param {string} out */
+function listedIds(out) {
+  return out
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.startsWith('omniroute/'))
+    .map((l) => l.slice('omniroute/'.length))
+    .sort();
+}
+
+test(`opencode ${OPENCODE_VERSION}: the view options decide what "opencode models omniroute" lists; a combo keeps its maths`, { skip, timeout: 300000 }, async () => {
+  // allowlist (short form + glob), deny wins, the combo stays (a member matches) and keeps the
+  // lowest common limits of both members although gh/gpt-4.1 is hidden
+  const e = makeEnv({
+    baseURL: gw.baseURL,
+    modelsDev: { url: gw.modelsDevURL },
+    visibleModels: ['gpt-5.1-codex-mini', 'cc/*', 'gh/*'],
+    hiddenModels: ['gh/gpt-4.1'],
+  });
+  const r = await runOpenCode(oc, ['models', 'omniroute', '--verbose'], { env: e.env, cwd: e.project });
+  assert.equal(r.code, 0, show(r));
+  const models = parseVerboseModels(r.stdout, 'omniroute');
+  assert.deepEqual([...models.keys()].sort(), ['cc/claude-sonnet-4-5', 'coding-combo', 'cx/gpt-5.1-codex-mini'], show(r));
+  assert.deepEqual(models.get('coding-combo').limit, { context: 128000, output: 16384 }, 'combo limits from both members');
+
+  // capability and provider filters (combos exempt from providersAllow, filtered on their own
+  // computed flags); a literal visibleModels entry beats them (curated: it adds, no allowlist)
+  const e2 = makeEnv({
+    baseURL: gw.baseURL,
+    modelsDev: { url: gw.modelsDevURL },
+    view: 'curated',
+    visionOnly: true,
+    providersAllow: ['gh'],
+    visibleModels: ['cx/gpt-5.1-codex-mini'],
+  });
+  const r2 = await runOpenCode(oc, ['models', 'omniroute'], { env: e2.env, cwd: e2.project });
+  assert.equal(r2.code, 0, show(r2));
+  assert.deepEqual(listedIds(r2.stdout), ['coding-combo', 'cx/gpt-5.1-codex-mini', 'gh/gpt-4.1'], show(r2));
+});
+
+test(`opencode ${OPENCODE_VERSION}: a long catalogue without a filter logs the hint once; view "curated" shortens it`, { skip, timeout: 300000 }, async () => {
+  const created = 1764000000;
+  const many = [];
+  for (let i = 0; i < 320; i++) {
+    many.push({ id: `bulk/model-${String(i).padStart(3, '0')}`, object: 'model', created, owned_by: 'bulk',
+      release_date: `2024-01-${String((i % 28) + 1).padStart(2, '0')}` });
+  }
+  const big = await startMockGateway({ models: many, combos: [] });
+  try {
+    const e = makeEnv({ baseURL: big.baseURL, modelsDev: { enabled: false } });
+    const r = await runOpenCode(oc, ['models', 'omniroute', '--print-logs', '--log-level', 'INFO'], { env: e.env, cwd: e.project });
+    assert.equal(r.code, 0, show(r));
+    assert.equal(listedIds(r.stdout).length, 320, show(r));
+    const hints = r.stderr.split('\n').filter((l) => l.includes('chat models in the picker'));
+    assert.equal(hints.length, 1, show(r));
+    assert.match(hints[0], /320 chat models/);
+    // OpenCode's log escapes the quotes
+    assert.match(hints[0], /view\\?": \\?"curated/);
+    assert.match(hints[0], /visibleModels/);
+
+    const e2 = makeEnv({ baseURL: big.baseURL, modelsDev: { enabled: false }, view: 'curated' });
+    const r2 = await runOpenCode(oc, ['models', 'omniroute', '--print-logs', '--log-level', 'INFO'], { env: e2.env, cwd: e2.project });
+    assert.equal(r2.code, 0, show(r2));
+    assert.equal(listedIds(r2.stdout).length, 10, 'the 10 newest of the one owner (none fresh)');
+    assert.ok(!r2.stderr.includes('chat models in the picker'), 'no hint once a filter is set');
+  } finally {
+    await big.close();
+  }
+});

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { hermeticProcess, binaryAvailable, RPC_BIN } from './helpers/env.js';
 import { startMockGateway, TEST_KEY } from './helpers/mock-gateway.js';
 import OmniRouteAuthPluginDefault, { OmniRouteAuthPlugin } from '../index.js';
-import { NO_KEY_MESSAGE, mergeProvider } from '../lib/plugin.js';
+import { NO_KEY_MESSAGE, mergeProvider, filterHint, hasViewFilter, HINT_MIN_MODELS } from '../lib/plugin.js';
 
 const h = hermeticProcess('omniroute-plugin');
 const skip = !binaryAvailable() && `omniroute-rpc not usable at ${RPC_BIN}`;
@@ -146,4 +146,48 @@ test('dispose ends the service, the next hook call respawns it', { skip }, async
   await hooks.config(cfg2);
   assert.deepEqual(Object.keys(/** @type {any} */ (cfg2).provider.omniroute.models).sort(), Object.keys(/** @type {any} */ (cfg1).provider.omniroute.models).sort());
   await hooks.dispose();
+});
+
+test('hasViewFilter / filterHint: only a long list with no filter gets the hint', () => {
+  assert.equal(hasViewFilter({}), false);
+  assert.equal(hasViewFilter({ view: 'all', visibleModels: [], toolsOnly: false }), false);
+  assert.equal(hasViewFilter({ view: 'curated' }), true);
+  assert.equal(hasViewFilter({ hiddenModels: ['x'] }), true);
+  assert.equal(hasViewFilter({ features: { freeOnly: true } }), true, "the OmniRoute plugin's features block");
+  assert.equal(filterHint(HINT_MIN_MODELS, {}), undefined);
+  assert.equal(filterHint(HINT_MIN_MODELS + 1, { providersAllow: ['cx'] }), undefined);
+  const hint = filterHint(742, { baseURL: 'http://x/v1' });
+  assert.match(String(hint), /742 chat models/);
+  assert.match(String(hint), /"view": "curated"/);
+  assert.match(String(hint), /"visibleModels"/);
+});
+
+test('config hook: filters reach the service; the hint is logged once for a long list without a filter', { skip }, async () => {
+  const many = [];
+  for (let i = 0; i <= HINT_MIN_MODELS; i++) {
+    many.push({ id: `bulk/m-${i}`, object: 'model', created: 0, owned_by: 'bulk', capabilities: { tool_calling: i % 2 === 0 } });
+  }
+  const big = await startMockGateway({ models: many, combos: [] });
+  try {
+    logs.length = 0;
+    const hooks = await OmniRouteAuthPlugin(input(), {});
+    const opts = { baseURL: big.baseURL, modelsDev: { enabled: false } };
+    const cfg = { provider: { omniroute: { options: opts } } };
+    await hooks.config(cfg);
+    assert.equal(Object.keys(cfg.provider.omniroute.models).length, HINT_MIN_MODELS + 1);
+    await hooks.config({ provider: { omniroute: { options: opts } } });
+    await hooks.dispose();
+    const hints = logs.filter((l) => String(l.message).includes('chat models in the picker'));
+    assert.equal(hints.length, 1, JSON.stringify(logs));
+
+    logs.length = 0;
+    const hooks2 = await OmniRouteAuthPlugin(input(), {});
+    const cfg2 = { provider: { omniroute: { options: { ...opts, toolsOnly: true } } } };
+    await hooks2.config(cfg2);
+    await hooks2.dispose();
+    assert.equal(Object.keys(cfg2.provider.omniroute.models).length, Math.floor(HINT_MIN_MODELS / 2) + 1);
+    assert.ok(!logs.some((l) => String(l.message).includes('chat models in the picker')), JSON.stringify(logs));
+  } finally {
+    await big.close();
+  }
 });

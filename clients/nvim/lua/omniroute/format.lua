@@ -82,6 +82,21 @@ function M.model_line(m, width)
   return (line:gsub('%s+$', ''))
 end
 
+--- The picker prompt: how many shown, of how many matches, hidden by filters, the query.
+function M.models_prompt(shown, total, hidden, query, source)
+  local parts = { tostring(shown) }
+  if total and total > shown then
+    parts[1] = string.format('%d of %d', shown, total)
+  end
+  if hidden and hidden > 0 then
+    table.insert(parts, string.format('%d hidden', hidden))
+  end
+  table.insert(parts, tostring(source))
+  local what = (query and query ~= '') and string.format("OmniRoute models matching '%s'", query)
+    or 'OmniRoute models'
+  return string.format('%s (%s):', what, table.concat(parts, ', '))
+end
+
 function M.id_width(models)
   local w = 0
   for _, m in ipairs(models or {}) do

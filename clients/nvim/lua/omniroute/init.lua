@@ -250,26 +250,97 @@ local function choose(model)
   notify(string.format("yanked '%s' into register %s", model.id, reg))
 end
 
---- Lists the models in a vim.ui.select picker. opts.refresh = true forces a fresh list.
+--- Parses the arguments of :OmniRouteModels into search filters and a query.
+---   tools | vision | free            toolsOnly / visionOnly / freeOnly
+---   provider=cx,gemini               providersAllow
+---   hide=PAT,PAT  visible=PAT,PAT    hiddenModels / visibleModels (ids, globs, short forms)
+---   all                              no filter at all (unfiltered)
+---   anything else                    words of the search query
+--- Returns (filters, query) or (nil, error message).
+function M.parse_model_args(args)
+  local filters, words = {}, {}
+  local flags = { tools = 'toolsOnly', vision = 'visionOnly', free = 'freeOnly' }
+  local lists = { provider = 'providersAllow', providers = 'providersAllow', hide = 'hiddenModels', visible = 'visibleModels' }
+  for _, tok in ipairs(vim.split(args or '', '%s+', { trimempty = true })) do
+    local k, v = tok:match('^(%w+)=(.*)$')
+    if k then
+      if not lists[k] then
+        return nil, string.format("unknown filter '%s=' (provider=, hide=, visible=)", k)
+      end
+      local items = vim.split(v, ',', { trimempty = true })
+      if #items == 0 then
+        return nil, string.format("'%s=' needs a value", k)
+      end
+      local key = lists[k]
+      filters[key] = filters[key] or {}
+      vim.list_extend(filters[key], items)
+    elseif flags[tok] then
+      filters[flags[tok]] = true
+    elseif tok == 'all' then
+      filters.unfiltered = true
+    else
+      table.insert(words, tok)
+    end
+  end
+  return filters, table.concat(words, ' ')
+end
+
+--- Completion of :OmniRouteModels arguments.
+function M.complete_model_args(arglead)
+  local out = {}
+  for _, w in ipairs({ 'tools', 'vision', 'free', 'all', 'provider=', 'hide=', 'visible=' }) do
+    if w:sub(1, #arglead) == arglead then
+      table.insert(out, w)
+    end
+  end
+  return out
+end
+
+--- Picks a model in a vim.ui.select picker. Without arguments the catalogue as models.list
+--- shows it (the setup{} view options applied); with a query or filters, the ranked results
+--- of models.search. opts.refresh = true forces a fresh list; opts.args = the command line.
 function M.models(opts, cb)
   opts = opts or {}
-  local params = {}
-  if opts.refresh ~= nil then
-    params.refresh = opts.refresh
+  local filters, query = M.parse_model_args(opts.args)
+  if not filters then
+    notify(query, vim.log.levels.ERROR)
+    if cb then
+      cb(query)
+    end
+    return
   end
-  M.request('models.list', params, function(err, res)
+  local params, method = { refresh = opts.refresh }, 'models.list'
+  if query ~= '' or next(filters) ~= nil then
+    method = 'models.search'
+    params = vim.tbl_extend('force', params, filters, { query = query, limit = opts.limit or 500 })
+  end
+  M.request(method, params, function(err, res)
     if err then
-      M.report_error('models.list', err)
+      M.report_error(method, err)
       if cb then
         cb(err)
       end
       return
     end
-    M.last_models = res
-    report_warnings(res.warnings, 'models.list')
-    local models = res.models or {}
+    report_warnings(res.warnings, method)
+    local models, total = res.models, nil
+    if method == 'models.search' then
+      models, total = {}, res.total
+      for _, r in ipairs(res.results or {}) do
+        table.insert(models, r.model)
+      end
+    else
+      M.last_models = res
+    end
+    models = models or {}
+    local hidden = type(res.hidden) == 'table' and tonumber(res.hidden.count) or 0
     if #models == 0 then
-      notify('the gateway lists no models (source ' .. tostring(res.source) .. ')', vim.log.levels.WARN)
+      local why = method == 'models.search' and string.format("no model matches '%s'", query)
+        or ('the gateway lists no models (source ' .. tostring(res.source) .. ')')
+      if hidden > 0 then
+        why = why .. string.format(' (%d hidden by filters)', hidden)
+      end
+      notify(why, vim.log.levels.WARN)
       if cb then
         cb(nil, nil)
       end
@@ -284,7 +355,7 @@ function M.models(opts, cb)
       end
       local width = fmt.id_width(models)
       vim.ui.select(models, {
-        prompt = string.format('OmniRoute models (%d, %s):', #models, tostring(res.source)),
+        prompt = fmt.models_prompt(#models, total, hidden, query, res.source),
         kind = 'omniroute_model',
         format_item = function(m)
           return fmt.model_line(m, width)
