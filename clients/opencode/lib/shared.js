@@ -16,6 +16,7 @@ export const SERVICE_OPTION_KEYS = [
   'requestTimeoutMs',
   'cacheDir',
   'offline',
+  'startupWaitMs',
 ];
 
 /** Client-only option names (never sent to the service). */
