@@ -109,7 +109,6 @@ test(`opencode ${OPENCODE_VERSION} serve: /omniroute-sync and the omniroute_sync
     }
     return null;
   };
-  step("const s2 = await srv.api('/ses");
   const s2 = await srv.api('/session', {});
   await srv.api(`/session/${s2.id}/message`, { model: { providerID: 'omniroute', modelID: 'gh/gpt-4.1' }, parts: [{ type: 'text', text: 'please sync the omniroute models' }] });
   assert.ok(called, `the model was offered omniroute_sync and called it\n${show()}`);
