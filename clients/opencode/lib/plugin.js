@@ -153,7 +153,7 @@ export async function OmniRouteAuthPlugin(input, pluginOptions) {
           rememberProvider(current.options.baseURL, result?.provider);
         } catch (err) {
           // Publish the last good list rather than none (memory, else the service's snapshot).
-          const last = await fallbackProvider(client(), startupParams);
+          const last = await fallbackProvider(client(), startupParams, timeoutMs);
           if (!last) throw err;
           log('warn', `${err instanceof Error ? err.message : String(err)}; using the last model list (${last.source})`);
           result = { provider: last.provider, source: last.source };

@@ -9,8 +9,9 @@ import { isRecord, log, urlKey } from './shared.js';
 
 /** Margin between the service's start-up deadline and the plugin's own bound on the call. */
 export const STARTUP_MARGIN_MS = 2000;
-/** Bound on the offline read of the service's snapshot after a start-up timeout. */
-export const OFFLINE_FALLBACK_MS = 2000;
+/** Bound on the offline read of the service's snapshot after a failed start-up call: a fifth
+ * of the start-up budget, between 250 ms and 2 s (an answer from disk takes milliseconds). */
+export const offlineFallbackMs = (/** @type {number} */ budgetMs) => Math.min(2000, Math.max(250, Math.round(budgetMs / 5)));
 
 /**
  * Whether an error is the service's -32602 answer naming the `startup` param (a binary that
@@ -86,9 +87,10 @@ export function forgetProviders() {
  * (`offline: true`, bounded) — never the built-in fallback list. Null when there is nothing.
  * @param {{call: (m: string, p: unknown, o?: {timeoutMs?: number}) => Promise<any>}} client
  * @param {Record<string, unknown>} params the start-up call's params ({options, apiKey?})
+ * @param {number} budgetMs the start-up call's budget (the offline read gets a fifth of it)
  * @returns {Promise<{provider: Record<string, any>, source: string} | null>}
  */
-export async function fallbackProvider(client, params) {
+export async function fallbackProvider(client, params, budgetMs) {
   const options = isRecord(params.options) ? params.options : {};
   const mem = lastProvider(options.baseURL);
   if (mem) return { provider: mem, source: 'memory' };
@@ -96,7 +98,7 @@ export async function fallbackProvider(client, params) {
     const r = await client.call(
       'opencode.provider',
       { ...params, options: { ...options, offline: true } },
-      { timeoutMs: OFFLINE_FALLBACK_MS },
+      { timeoutMs: offlineFallbackMs(budgetMs) },
     );
     const models = isRecord(r?.provider?.models) ? r.provider.models : {};
     if (r?.source === 'fallback' || !Object.keys(models).length) return null;
