@@ -150,7 +150,7 @@ export async function OmniRouteAuthPlugin(input, pluginOptions) {
         let result;
         try {
           result = await startupCall(client(), 'opencode.provider', startupParams, timeoutMs);
-          rememberProvider(current.options.baseURL, result?.provider);
+          if (result?.source !== 'fallback') rememberProvider(current.options.baseURL, result?.provider);
         } catch (err) {
           // Publish the last good list rather than none (memory, else the service's snapshot).
           const last = await fallbackProvider(client(), startupParams, timeoutMs);
