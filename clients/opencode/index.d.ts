@@ -4,8 +4,10 @@
 export interface OmniRoutePluginOptions {
   /** Path of the omniroute-rpc executable (relative paths: to the project directory). */
   rpcBinary?: string;
-  /** Bound on the config hook's wait for the model list, ms (default 10000). */
+  /** Bound on the config hook's wait for the model list, ms (default 10000; kept ≥ startupWaitMs + 2000). */
   startupTimeoutMs?: number;
+  /** Service start-up deadline, ms: past it the start-up call is answered from the snapshot. */
+  startupWaitMs?: number;
   /** Default bound on every other service call, ms (default 35000). */
   callTimeoutMs?: number;
   /** Service options (same names as provider.omniroute.options, which win over these). */
@@ -63,6 +65,12 @@ export interface OmniRouteHooks {
   };
   /** Stops the omniroute-rpc child (closes stdin; kills it if it does not exit). */
   dispose(): Promise<void>;
+  /** `omniroute_sync`: refreshes the catalogue; reloads the instance when the list changed. */
+  tool: Record<string, { description: string; args: Record<string, never>; execute(args?: unknown, ctx?: unknown): Promise<string> }>;
+  /** Runs the sync for `/omniroute-sync` and puts its result into the command's prompt. */
+  'command.execute.before'(input: { command: string }, output: { parts: any[] }): Promise<void>;
+  /** Re-initialises the instance once a session is idle after a sync that changed the list. */
+  event(input: { event?: { type?: string; properties?: any } }): Promise<void>;
 }
 
 export declare function OmniRouteAuthPlugin(

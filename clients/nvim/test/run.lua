@@ -504,7 +504,11 @@ test('models/changed after a background refresh is announced', function()
   truthy(r.source ~= 'live', 'refresh=false served without waiting (source ' .. tostring(r.source) .. ')')
   local msg = wait_note('changed in the background', L.INFO)
   has(msg, 'new/model-y', 'diff')
-  truthy(fired, 'User OmniRouteModelsChanged autocmd')
+  -- the autocmd fires once the new list has been re-read from the service's cache
+  wait_for(function()
+    return fired
+  end, 'User OmniRouteModelsChanged autocmd')
+  truthy(om.last_models and om.last_models.models, 'last_models re-read before the autocmd')
   eq(om.last_change and om.last_change.diff and om.last_change.diff.added[1], 'new/model-y', 'last_change')
 end)
 
@@ -708,6 +712,109 @@ end)
 
 -- last: leave a service running (through the pid-recording wrapper) without the
 -- VimLeavePre stop, so run.sh can check that it exits on stdin EOF when Neovim quits.
+--- records the params of every request of the current service; `rewrite(method, params)` may
+--- change what is really sent
+local function spy_requests(rewrite)
+  local svc = om.get_service()
+  local sent = {}
+  local orig = svc.request
+  svc.request = function(self, m, p, cb)
+    if m ~= 'models.health' then -- the picker's health column is a call of its own
+      table.insert(sent, { method = m, params = vim.deepcopy(p or {}) })
+    end
+    return orig(self, m, rewrite and rewrite(m, p) or p, cb)
+  end
+  return sent
+end
+
+local function pick_and_wait(opts)
+  local done = false
+  om.models(opts or {}, function()
+    done = true
+  end)
+  wait_for(function()
+    return done
+  end, 'the picker')
+end
+
+test('the first list of a service is a start-up call; the current binary gets it again without startup', function()
+  fresh()
+  om.startup_unsupported = nil
+  local sent = spy_requests()
+  stub_select(pick_id('cx/gpt-5.1-codex-mini'))
+  pick_and_wait()
+  truthy(picker and #picker.items > 0, 'models listed')
+  eq(sent[1].method, 'models.list', 'first request')
+  eq(sent[1].params.startup, true, 'first list sent with startup')
+  if om.startup_unsupported then -- a binary without start-up deadlines: -32602, asked again
+    eq(sent[2].params.startup, nil, 'asked again without startup')
+  end
+  local n = #sent
+  pick_and_wait()
+  eq(#sent, n + 1, 'one request for the second list')
+  eq(sent[#sent].params.startup, nil, 'only the first list is a start-up call')
+  pick_and_wait({ refresh = true })
+  eq(sent[#sent].params.startup, nil, 'an explicit refresh is never a start-up call')
+end)
+
+test('a service that accepts startup gets one call; a -32602 about another field is an error', function()
+  fresh()
+  om.startup_unsupported = nil
+  -- stands in for a binary with start-up deadlines: the param reaches it as an accepted one
+  local sent = spy_requests(function(_, p)
+    local q = vim.deepcopy(p or {})
+    q.startup = nil
+    return q
+  end)
+  stub_select(pick_id('cx/gpt-5.1-codex-mini'))
+  pick_and_wait()
+  eq(#sent, 1, 'one request')
+  eq(sent[1].params.startup, true, 'with startup')
+  eq(om.startup_unsupported, nil, 'not marked unsupported')
+  truthy(om._rejects_startup({ code = -32602, message = 'invalid params: field `startup`: unknown field `startup`', data = { field = 'startup' } }), '-32602 startup')
+  truthy(not om._rejects_startup({ code = -32602, message = 'invalid params: field `refresh`', data = { field = 'refresh' } }), '-32602 refresh')
+  truthy(not om._rejects_startup({ code = -32000, message = 'startup' }), 'other code')
+  truthy(not om._rejects_startup('startup'), 'not a table')
+end)
+
+test('models/changed shows an open picker again with the new list', function()
+  fresh({ modelCacheTtl = 1, refreshOnList = false })
+  local _, err = om.request_sync('models.list', { refresh = true })
+  eq(err, nil, 'models.list error')
+  set_state({ add = { { id = 'new/model-p', object = 'model', owned_by = 'new' } } })
+  vim.wait(50)
+  local shown = {}
+  vim.ui.select = function(items, opts, on_choice)
+    table.insert(shown, { items = items, on_choice = on_choice, prompt = opts.prompt })
+  end
+  local chosen, answered = nil, 0
+  -- served from the stale cache (TTL 1 ms), refreshed in the background -> models/changed
+  om.models({ refresh = false }, function(_, c)
+    answered = answered + 1
+    chosen = c
+  end)
+  wait_for(function()
+    return #shown >= 2
+  end, 'the picker shown again after models/changed')
+  local function index_of(list, id)
+    for i, it in ipairs(list) do
+      if it.id == id then
+        return i
+      end
+    end
+  end
+  eq(index_of(shown[1].items, 'new/model-p'), nil, 'the first picker has the old list')
+  local idx = index_of(shown[2].items, 'new/model-p')
+  truthy(idx, 'the second picker has new/model-p')
+  truthy(om.last_models and index_of(om.last_models.models, 'new/model-p'), 'last_models updated')
+  shown[1].on_choice(shown[1].items[1], 1)
+  eq(answered, 0, 'the replaced picker is ignored')
+  shown[2].on_choice(shown[2].items[idx], idx)
+  eq(answered, 1, 'answered once')
+  eq(chosen and chosen.id, 'new/model-p', 'choice from the new list')
+  eq(vim.fn.getreg('"'), 'new/model-p', 'yanked')
+end)
+
 test('(setup) a service is left running for the stdin-EOF check', function()
   fresh({ cmd = E.OMNIROUTE_TEST_WRAPPER })
   local _, err = om.request_sync('auth.status', {})

@@ -11,6 +11,8 @@ import {
   serviceOptions,
 } from './shared.js';
 import { createAttributionFetch, usageTool } from './attribution.js';
+import { fallbackProvider, rememberProvider, startupBudget, startupCall } from './startup.js';
+import { SYNC_TOOL, createSync } from './sync.js';
 
 export const PROVIDER_ID = 'omniroute';
 export const NO_KEY_MESSAGE =
@@ -149,8 +151,28 @@ export async function OmniRouteAuthPlugin(input, pluginOptions) {
       .then(() => c.notify('usage.record', { ...rec, options: current.options }))
       .catch((e) => log('debug', `usage.record not sent: ${e instanceof Error ? e.message : e}`));
   };
+  // Mid-session sync (tool + /omniroute-sync): see lib/sync.js.
+  /** @type {Record<string, unknown>} */ let startupParams = { options: current.options };
+  /** @type {string[] | null} */ let publishedIds = null;
+  const canReload = typeof input?.client?.instance?.dispose === 'function';
+  const sync = createSync({
+    client,
+    params: () => startupParams,
+    published: () => publishedIds,
+    reload: canReload ? () => input.client.instance.dispose() : null,
+    timeoutMs: DEFAULT_AUTH_TIMEOUT_MS,
+  });
 
   return {
+    tool: {
+      [SYNC_TOOL]: sync.tool,
+      omniroute_usage: usageTool((method, params) =>
+        client().call(method, { ...params, options: current.options }, { timeoutMs: 10000 }),
+      ),
+    },
+    'command.execute.before': sync.onCommand,
+    event: sync.onEvent,
+
     /** @param {any} cfg */
     async config(cfg) {
       try {
@@ -164,16 +186,25 @@ export async function OmniRouteAuthPlugin(input, pluginOptions) {
           callTimeoutMs: positiveNumber(pick('callTimeoutMs'), 0) || undefined,
           baseURL: undefined,
         };
-        const timeoutMs = positiveNumber(pick('startupTimeoutMs'), DEFAULT_STARTUP_TIMEOUT_MS);
+        const timeoutMs = startupBudget(positiveNumber(pick('startupTimeoutMs'), DEFAULT_STARTUP_TIMEOUT_MS), current.options.startupWaitMs);
         const apiKey = typeof userOpts.apiKey === 'string' && userOpts.apiKey ? userOpts.apiKey : undefined;
+        startupParams = { options: current.options, ...(apiKey ? { apiKey } : {}) };
+        sync.addCommand(cfg);
 
         const started = Date.now();
-        const result = await client().call(
-          'opencode.provider',
-          { options: current.options, ...(apiKey ? { apiKey } : {}) },
-          { timeoutMs },
-        );
+        let result;
+        try {
+          result = await startupCall(client(), 'opencode.provider', startupParams, timeoutMs);
+          if (result?.source !== 'fallback') rememberProvider(current.options.baseURL, result?.provider);
+        } catch (err) {
+          // Publish the last good list rather than none (memory, else the service's snapshot).
+          const last = await fallbackProvider(client(), startupParams, timeoutMs);
+          if (!last) throw err;
+          log('warn', `${err instanceof Error ? err.message : String(err)}; using the last model list (${last.source})`);
+          result = { provider: last.provider, source: last.source };
+        }
         const svcProvider = isRecord(result?.provider) ? result.provider : {};
+        publishedIds = Object.keys(isRecord(svcProvider.models) ? svcProvider.models : {});
         const merged = mergeProvider(existing, svcProvider);
         cfg.provider[PROVIDER_ID] = merged;
         current.baseURL = merged.options?.baseURL;
@@ -255,12 +286,6 @@ export async function OmniRouteAuthPlugin(input, pluginOptions) {
         // `fetch` becomes an SDK option); requests to other origins pass through untouched.
         return { apiKey: auth.key, baseURL, fetch: createAttributionFetch({ baseURL, send: sendUsage }) };
       },
-    },
-
-    tool: {
-      omniroute_usage: usageTool((method, params) =>
-        client().call(method, { ...params, options: current.options }, { timeoutMs: 10000 }),
-      ),
     },
 
     async dispose() {

@@ -16,6 +16,12 @@ export const SERVICE_OPTION_KEYS = [
   'requestTimeoutMs',
   'cacheDir',
   'offline',
+  'startupWaitMs',
+  // the gateway's management data and live health
+  'managementToken',
+  'usableOnly',
+  'hideUnhealthy',
+  'healthTtl',
   // what is shown (the names of OmniRoute's own OpenCode plugin; `features` is its block)
   'visibleModels',
   'hiddenModels',

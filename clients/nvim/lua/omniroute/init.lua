@@ -103,6 +103,9 @@ local function resolve_cmd(cmd)
   return { 'omniroute-rpc' }
 end
 
+local refresh_picker -- defined with :OmniRouteModels below
+local HEALTH_WAIT_MS = 2000 -- the picker never waits longer than this for its health column
+
 local function on_notification(method, params)
   if method == 'models/changed' then
     M.last_change = params
@@ -111,7 +114,21 @@ local function on_notification(method, params)
       local diff = type(params) == 'table' and params.diff or nil
       notify('model list changed in the background: ' .. fmt.diff(diff))
     end
-    pcall(vim.cmd, 'doautocmd <nomodeline> User OmniRouteModelsChanged')
+    -- re-read the new list from the service's cache (no network wait): completion and an
+    -- open :OmniRouteModels picker get it; the autocmd fires once it is there. Only from the
+    -- running service: a service being stopped (setup, stop) must not start another one.
+    local svc = M.service
+    if not svc then
+      pcall(vim.cmd, 'doautocmd <nomodeline> User OmniRouteModelsChanged')
+      return
+    end
+    svc:request('models.list', { refresh = false }, function(err, res)
+      if not err and res and M.service == svc then
+        M.last_models = res
+        refresh_picker(res)
+      end
+      pcall(vim.cmd, 'doautocmd <nomodeline> User OmniRouteModelsChanged')
+    end)
   end
 end
 
@@ -143,6 +160,9 @@ function M.get_service()
       end
     end,
   })
+  -- the first model list of a service is a start-up call: the service answers from its
+  -- snapshot when the gateway is slow (see M.list_models)
+  svc.startup_list = true
   M.service = svc
   return svc
 end
@@ -186,6 +206,7 @@ function M.setup(opts)
   config.options = options
   -- functions are not deep-copied reliably in 0.7; keep the originals
   config.on_select = opts.on_select
+  M._picker = nil
   -- a running service keeps its options for the session: restart it with the new ones
   if M.service then
     M.stop(500)
@@ -248,6 +269,87 @@ local function choose(model)
   local reg = M.config.register or '"'
   vim.fn.setreg(reg, model.id)
   notify(string.format("yanked '%s' into register %s", model.id, reg))
+end
+
+--- Whether an error is the -32602 answer of a service that does not know the `startup` param.
+local function rejects_startup(err)
+  if type(err) ~= 'table' or err.code ~= -32602 then
+    return false
+  end
+  if type(err.data) == 'table' and err.data.field == 'startup' then
+    return true
+  end
+  return type(err.message) == 'string' and err.message:find('startup', 1, true) ~= nil
+end
+M._rejects_startup = rejects_startup
+
+--- models.list for the picker. The first list of a service (no explicit refresh) is sent with
+--- `startup = true`, so a slow gateway does not hold it: the service answers from its snapshot
+--- and refreshes in the background (then `models/changed`). A service that predates the param
+--- answers -32602; the list is then asked again without it (and never with it again).
+function M.list_models(params, cb)
+  local svc = M.get_service()
+  if svc.startup_list and params.refresh == nil and not M.startup_unsupported then
+    svc.startup_list = false
+    local first = vim.deepcopy(params)
+    first.startup = true
+    return M.request('models.list', first, function(err, res)
+      if rejects_startup(err) then
+        M.startup_unsupported = true
+        M.request('models.list', params, cb)
+      else
+        cb(err, res)
+      end
+    end)
+  end
+  svc.startup_list = false
+  return M.request('models.list', params, cb)
+end
+
+M._picker = nil -- the :OmniRouteModels picker waiting for a choice: { cb, models, prompt, shown }
+
+--- Shows a picker token in vim.ui.select; a choice counts only while it is the current one.
+local function present(token)
+  token.shown = true
+  local width = fmt.id_width(token.models)
+  vim.ui.select(token.models, {
+    prompt = token.prompt,
+    kind = 'omniroute_model',
+    format_item = function(m)
+      return fmt.model_line(m, width)
+    end,
+  }, function(choice)
+    if M._picker ~= token then
+      return -- replaced by a picker with the newer list
+    end
+    M._picker = nil
+    if choice then
+      choose(choice)
+    end
+    if token.cb then
+      token.cb(nil, choice)
+    end
+  end)
+end
+
+--- Makes `models` the current picker (not shown yet: see `present`).
+local function new_picker(models, prompt, cb)
+  local token = { cb = cb, models = models, prompt = prompt, shown = false }
+  M._picker = token
+  return token
+end
+
+--- A picker still waiting for a choice when the list changes is shown again with the new list
+--- (one still waiting for its health column is shown first, so the order stays old → new).
+refresh_picker = function(res)
+  local open = M._picker
+  if open and #(res.models or {}) > 0 then
+    if not open.shown then
+      present(open)
+    end
+    local hidden = type(res.hidden) == 'table' and tonumber(res.hidden.count) or 0
+    present(new_picker(res.models, fmt.models_prompt(#res.models, nil, hidden, '', res.source), open.cb))
+  end
 end
 
 --- Parses the arguments of :OmniRouteModels into search filters and a query.
@@ -314,7 +416,10 @@ function M.models(opts, cb)
     method = 'models.search'
     params = vim.tbl_extend('force', params, filters, { query = query, limit = opts.limit or 500 })
   end
-  M.request(method, params, function(err, res)
+  local call = method == 'models.list' and M.list_models or function(p, f)
+    return M.request(method, p, f)
+  end
+  call(params, function(err, res)
     if err then
       M.report_error(method, err)
       if cb then
@@ -347,66 +452,27 @@ function M.models(opts, cb)
       return
     end
     -- The health column: one models.health call (cached by the service for healthTtl); a
-    -- gateway without a monitoring endpoint leaves it at `?`.
+    -- slow or absent monitoring endpoint leaves it at `?` after HEALTH_WAIT_MS.
+    local token = new_picker(models, fmt.models_prompt(#models, total, hidden, query, res.source), cb)
+    local function show()
+      if not token.shown and M._picker == token then
+        present(token)
+      end
+    end
+    vim.defer_fn(show, HEALTH_WAIT_MS)
     M.request('models.health', {}, function(_, hres)
       local health = type(hres) == 'table' and type(hres.models) == 'table' and hres.models or {}
-      for _, m in ipairs(models) do
-        m.health = health[m.id]
+      if not token.shown then
+        for _, m in ipairs(models) do
+          m.health = health[m.id]
+        end
       end
-      local width = fmt.id_width(models)
-      vim.ui.select(models, {
-        prompt = fmt.models_prompt(#models, total, hidden, query, res.source),
-        kind = 'omniroute_model',
-        format_item = function(m)
-          return fmt.model_line(m, width)
-        end,
-      }, function(choice)
-        if choice then
-          choose(choice)
-        end
-        if cb then
-          cb(nil, choice)
-        end
-      end)
+      show()
     end)
   end)
 end
 
 -- :OmniRouteCombo -----------------------------------------------------------------------
-
-local function scratch_buffer(name, lines, kind)
-  local bufname = 'omniroute://' .. (kind or 'combo') .. '/' .. name
-  local buf
-  for _, b in ipairs(vim.api.nvim_list_bufs()) do
-    if vim.api.nvim_buf_is_valid(b) and vim.api.nvim_buf_get_name(b) == bufname then
-      buf = b
-    end
-  end
-  if not buf then
-    buf = vim.api.nvim_create_buf(false, true)
-    pcall(vim.api.nvim_buf_set_name, buf, bufname)
-  end
-  vim.bo[buf].buftype = 'nofile'
-  vim.bo[buf].bufhidden = 'wipe'
-  vim.bo[buf].swapfile = false
-  vim.bo[buf].modifiable = true
-  vim.api.nvim_buf_set_lines(buf, 0, -1, false, lines)
-  vim.bo[buf].modifiable = false
-  vim.bo[buf].filetype = 'omniroute'
-  local win
-  for _, w in ipairs(vim.api.nvim_list_wins()) do
-    if vim.api.nvim_win_get_buf(w) == buf then
-      win = w
-    end
-  end
-  if win then
-    vim.api.nvim_set_current_win(win)
-  else
-    vim.cmd('botright split')
-    vim.api.nvim_win_set_buf(0, buf)
-  end
-  return buf
-end
 
 function M.combo(name, cb)
   if not name or vim.trim(name) == '' then
@@ -429,7 +495,7 @@ function M.combo(name, cb)
       end
       return
     end
-    local buf = scratch_buffer(name, fmt.combo_lines(res))
+    local buf = require('omniroute.buffer').scratch(name, fmt.combo_lines(res))
     if cb then
       cb(nil, res, buf)
     end
@@ -449,7 +515,7 @@ function M.usage(since, cb)
       end
       return
     end
-    local buf = scratch_buffer(since, require('omniroute.usage').lines(res, since), 'usage')
+    local buf = require('omniroute.buffer').scratch(since, require('omniroute.usage').lines(res, since), 'usage')
     if cb then
       cb(nil, res, buf)
     end

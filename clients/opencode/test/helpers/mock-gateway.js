@@ -65,6 +65,8 @@ export async function startMockGateway(opts = {}) {
     counts: /** @type {Record<string, number>} */ ({}),
     /** delay /v1/models answers by this many ms */
     modelsDelayMs: 0,
+    /** @type {((body: any) => {name: string, arguments?: string} | null | undefined) | null} a streamed chat answer that calls this tool */
+    chatToolCall: null,
   };
 
   /**
@@ -155,6 +157,14 @@ export async function startMockGateway(opts = {}) {
     }
     const chunk = (/** @type {any} */ delta, /** @type {string|null} */ finish, extra = {}) =>
       `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: finish }], ...extra })}\n\n`;
+    const call = state.chatToolCall?.(body);
+    if (call) {
+      const tc = { index: 0, id: `call_${state.requests.length}`, type: 'function', function: { name: call.name, arguments: call.arguments ?? '{}' } };
+      const sse = chunk({ role: 'assistant', content: null, tool_calls: [tc] }, null) + chunk({}, 'tool_calls') +
+        `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [], usage })}\n\n` + 'data: [DONE]\n\n';
+      send(res, 200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' }, sse);
+      return;
+    }
     const sse =
       chunk({ role: 'assistant', content: '' }, null) +
       chunk({ content: 'Hello from ' }, null) +
