@@ -216,7 +216,9 @@ fn benches(c: &mut Criterion) {
         for s in &sizes {
             let path = dir.path().join(format!("catalog-{}.json", s.n));
             let data = GatewayData {
-                models: s.gateway.clone(),
+                models: std::sync::Arc::new(s.gateway.clone()),
+                validators: Default::default(),
+                list_warnings: Vec::new(),
                 combos: Some(s.combos.clone()),
                 combos_endpoint: Some(format!("{base}/combos")),
                 warnings: Vec::new(),

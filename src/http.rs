@@ -4,10 +4,42 @@
 
 use std::time::Duration;
 
-use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+use reqwest::header::{
+    ACCEPT, AUTHORIZATION, CONTENT_TYPE, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED,
+};
+use serde::{Deserialize, Serialize};
 
 /// Largest body accepted from the gateway or models.dev.
 pub const MAX_BODY: usize = 64 * 1024 * 1024;
+
+/// What a server said about a body's version, to ask next time whether it changed
+/// (`If-None-Match` / `If-Modified-Since` → `304 Not Modified`), plus the body's own hash for
+/// servers that say nothing: an identical body is recognised without parsing it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Validators {
+    /// `ETag`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etag: Option<String>,
+    /// `Last-Modified`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_modified: Option<String>,
+    /// OmniRoute's `X-Model-Catalog-Version`, when sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub catalog_version: Option<String>,
+    /// Hex sha256 of the body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_hash: Option<String>,
+}
+
+impl Validators {
+    /// Whether `other` describes the same body: the same hash, or the same catalogue version.
+    pub fn same_body(&self, other: &Validators) -> bool {
+        let same = |a: &Option<String>, b: &Option<String>| a.is_some() && a == b;
+        same(&self.body_hash, &other.body_hash)
+            || same(&self.catalog_version, &other.catalog_version)
+    }
+}
 
 /// A response that arrived in full.
 #[derive(Debug)]
@@ -18,6 +50,8 @@ pub struct HttpResponse {
     pub content_type: Option<String>,
     /// The whole body.
     pub body: Vec<u8>,
+    /// `ETag`, `Last-Modified`, `X-Model-Catalog-Version` and the body hash.
+    pub validators: Validators,
 }
 
 impl HttpResponse {
@@ -91,18 +125,47 @@ impl Http {
         timeout: Duration,
         max_body: usize,
     ) -> Result<HttpResponse, FetchError> {
+        self.get_if_changed(url, key, timeout, max_body, None).await
+    }
+
+    /// As [`Http::get`], asking the server whether the body changed since `known` (a `304`
+    /// answer then has an empty body).
+    pub async fn get_if_changed(
+        &self,
+        url: &str,
+        key: Option<&str>,
+        timeout: Duration,
+        max_body: usize,
+        known: Option<&Validators>,
+    ) -> Result<HttpResponse, FetchError> {
         let work = async {
             let mut req = self.client()?.get(url).header(ACCEPT, "application/json");
             if let Some(k) = key.filter(|k| !k.is_empty()) {
                 req = req.header(AUTHORIZATION, format!("Bearer {k}"));
             }
+            if let Some(v) = known {
+                if let Some(etag) = &v.etag {
+                    req = req.header(IF_NONE_MATCH, etag);
+                }
+                if let Some(lm) = &v.last_modified {
+                    req = req.header(IF_MODIFIED_SINCE, lm);
+                }
+            }
             let mut resp = req.send().await.map_err(|e| classify(&e, timeout))?;
             let status = resp.status().as_u16();
-            let content_type = resp
-                .headers()
-                .get(CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string);
+            let header = |name: &str| {
+                resp.headers()
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string)
+            };
+            let content_type = header(CONTENT_TYPE.as_str());
+            let mut validators = Validators {
+                etag: header(ETAG.as_str()),
+                last_modified: header(LAST_MODIFIED.as_str()),
+                catalog_version: header("x-model-catalog-version"),
+                body_hash: None,
+            };
             if resp.content_length().is_some_and(|n| n > max_body as u64) {
                 return Err(FetchError::TooLarge(max_body));
             }
@@ -120,10 +183,14 @@ impl Http {
                 }
                 body.extend_from_slice(&chunk);
             }
+            if status != 304 {
+                validators.body_hash = Some(crate::hash::sha256_hex(&body));
+            }
             Ok(HttpResponse {
                 status,
                 content_type,
                 body,
+                validators,
             })
         };
         match tokio::time::timeout(timeout, work).await {

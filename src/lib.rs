@@ -23,6 +23,7 @@ pub mod env;
 pub mod error;
 pub mod export;
 pub mod gateway;
+pub mod hash;
 pub mod health;
 pub mod http;
 pub mod management;

@@ -47,6 +47,12 @@ pub struct OptionsInput {
     pub cache_dir: Option<String>,
     /// Never touch the network: answer from memory and disk only (default false).
     pub offline: Option<bool>,
+    /// How long a start-up call (`startup: true`) waits for the gateway before it answers from
+    /// memory or the disk snapshot and keeps refreshing in the background, in ms (default 800).
+    pub startup_wait_ms: Option<u64>,
+    /// Oldest disk snapshot served at start-up, in ms (default 7 days); an older one is served
+    /// only when the gateway is unreachable, with a warning saying its age.
+    pub snapshot_max_age: Option<u64>,
     /// Token for the gateway's management API (`/api/*` only, sent as Bearer; never to `/v1/*`
     /// or another origin). Default `OMNIROUTE_MANAGEMENT_API_KEY`, else the one `auth.connect` stored.
     pub management_token: Option<String>,
@@ -116,6 +122,10 @@ pub struct Options {
     pub cache_dir: PathBuf,
     /// No network at all.
     pub offline: bool,
+    /// See [`OptionsInput::startup_wait_ms`].
+    pub startup_wait: Duration,
+    /// See [`OptionsInput::snapshot_max_age`].
+    pub snapshot_max_age: Duration,
     /// What is shown (filters, curated view); never changes the maths.
     pub view: ViewOptions,
     /// `managementToken` from the options, when given (see [`OptionsInput::management_token`]).
@@ -188,6 +198,13 @@ impl Options {
         let refresh_on_list = boolean(get("refreshOnList"), "refreshOnList", true, &mut w);
         let request_timeout = ms(get("requestTimeoutMs"), "requestTimeoutMs", 30_000, &mut w);
         let offline = boolean(get("offline"), "offline", false, &mut w);
+        let startup_wait = ms(get("startupWaitMs"), "startupWaitMs", 800, &mut w);
+        let snapshot_max_age = ms(
+            get("snapshotMaxAge"),
+            "snapshotMaxAge",
+            7 * 24 * 3_600_000,
+            &mut w,
+        );
         let cache_dir = match get("cacheDir") {
             Some(Value::String(s)) if !s.is_empty() => PathBuf::from(s),
             Some(_) => {
@@ -284,6 +301,8 @@ impl Options {
                 request_timeout,
                 cache_dir,
                 offline,
+                startup_wait,
+                snapshot_max_age,
                 management_token,
                 usable_only,
                 hide_unhealthy,

@@ -24,6 +24,10 @@ pub struct ModelsListParams {
     /// true: wait for a fresh list; false: answer from memory/disk at once (refreshing in the
     /// background when older than `modelCacheTtl`); absent: `refreshOnList` decides.
     pub refresh: Option<bool>,
+    /// A host's first list at start-up: when anything good is cached, the gateway is waited for
+    /// at most `startupWaitMs`, then the cache answers and the refresh goes on in the
+    /// background (`models/changed` follows).
+    pub startup: Option<bool>,
     /// true: every model, the view options (`visibleModels`, `view`, …) ignored.
     pub unfiltered: Option<bool>,
 }
@@ -293,7 +297,8 @@ pub fn register(api: &mut Api) {
         "models.list",
         "The enriched model catalogue with source, fetchedAt and warnings.",
         |svc: Arc<Service>, p: ModelsListParams| async move {
-            let ctx = svc.context(p.options.as_ref(), p.api_key.as_deref());
+            let mut ctx = svc.context(p.options.as_ref(), p.api_key.as_deref());
+            ctx.startup = p.startup.unwrap_or(false);
             let view = svc.catalogue(&ctx, freshness(p.refresh, &ctx.opts)).await;
             let vctx = view_context(&svc, &ctx.opts).await;
             let unfiltered = p.unfiltered.unwrap_or(false);

@@ -24,6 +24,9 @@ super::call_params! {
 pub struct OpencodeProviderParams {
     /// As in `models.list` (a host starting up passes false: answer from cache at once).
     pub refresh: Option<bool>,
+    /// As in `models.list`: the call a host makes at start-up waits at most `startupWaitMs`
+    /// for the gateway when anything good is cached.
+    pub startup: Option<bool>,
 }
 }
 
@@ -44,7 +47,8 @@ pub fn register(api: &mut Api) {
         "opencode.provider",
         "The complete provider.omniroute block for OpenCode: npm package, options and every chat model with both limits set.",
         |svc: Arc<Service>, p: OpencodeProviderParams| async move {
-            let ctx = svc.context(p.options.as_ref(), p.api_key.as_deref());
+            let mut ctx = svc.context(p.options.as_ref(), p.api_key.as_deref());
+            ctx.startup = p.startup.unwrap_or(false);
             let view = svc.catalogue(&ctx, freshness(p.refresh, &ctx.opts)).await;
             let opts = &ctx.opts;
             let filter = ViewFilter {

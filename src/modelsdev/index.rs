@@ -93,6 +93,9 @@ pub struct DevIndex {
     /// lowercased model key -> indices into `models`, one per provider, sorted by provider id
     by_key: HashMap<Box<str>, Vec<u32>>,
     skipped: usize,
+    /// What the server said about the downloaded body (for the next conditional GET) and its
+    /// hash (an identical download is not parsed again).
+    validators: crate::http::Validators,
 }
 
 /// Iterator over the entries that share one model key across providers
@@ -137,6 +140,16 @@ pub(crate) fn lower(s: &str) -> Cow<'_, str> {
 }
 
 impl DevIndex {
+    /// The validators of the body this index was built from.
+    pub fn validators(&self) -> &crate::http::Validators {
+        &self.validators
+    }
+
+    /// Records the validators of the body this index was built from.
+    pub fn set_validators(&mut self, v: crate::http::Validators) {
+        self.validators = v;
+    }
+
     /// Parse the raw `api.json` bytes and build the index.
     ///
     /// Broken provider or model entries are skipped and counted ([`DevIndex::skipped`]), never
@@ -303,6 +316,7 @@ impl Builder {
             providers: self.providers,
             by_key,
             skipped: self.skipped,
+            validators: crate::http::Validators::default(),
         }
     }
 }

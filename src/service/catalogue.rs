@@ -104,34 +104,50 @@ impl Service {
         ctx: &CallContext,
     ) -> Result<Entry<GatewayData>, crate::error::ServiceError> {
         let loaded_here = std::sync::atomic::AtomicBool::new(false);
+        // Unchanged gateway data (a 304 or the same body, the same combos and extras) keeps its
+        // generation: the catalogue built from it is reused, nothing is matched or built again.
+        let same = |a: &GatewayData, b: &GatewayData| {
+            let unchanged =
+                Arc::ptr_eq(&a.models, &b.models) && a.combos == b.combos && a.extras == b.extras;
+            if unchanged {
+                tracing::debug!("gateway data unchanged: catalogue reused");
+            }
+            unchanged
+        };
         let entry = slot
             .data
-            .load(|previous| {
-                let flag = &loaded_here;
-                async move {
-                    let origin = ctx.opts.origin();
-                    let (data, (extras, extra_warnings)) = tokio::join!(
-                        gateway::fetch_all(&self.http, &ctx.opts, ctx.key.as_deref()),
-                        crate::management::fetch::catalog_extras(
-                            &self.http,
-                            Service::management_target(ctx, &origin)
-                        ),
-                    );
-                    let mut data = data?;
-                    data.warnings.extend(extra_warnings);
-                    data.extras = (!extras.is_empty()).then_some(extras);
-                    if data.combos.is_none() {
-                        if let Some(prev) = previous.as_ref().filter(|p| p.value.combos.is_some()) {
-                            data.combos = prev.value.combos.clone();
-                            data.combos_endpoint = prev.value.combos_endpoint.clone();
-                            data.warnings
-                                .push("using the last good combo definitions".into());
+            .load_keeping(
+                |previous| {
+                    let flag = &loaded_here;
+                    async move {
+                        let origin = ctx.opts.origin();
+                        let known = previous.as_ref().map(|p| &*p.value);
+                        let (data, (extras, extra_warnings)) = tokio::join!(
+                            gateway::fetch_all(&self.http, &ctx.opts, ctx.key.as_deref(), known),
+                            crate::management::fetch::catalog_extras(
+                                &self.http,
+                                Service::management_target(ctx, &origin)
+                            ),
+                        );
+                        let mut data = data?;
+                        data.warnings.extend(extra_warnings);
+                        data.extras = (!extras.is_empty()).then_some(extras);
+                        if data.combos.is_none() {
+                            if let Some(prev) =
+                                previous.as_ref().filter(|p| p.value.combos.is_some())
+                            {
+                                data.combos = prev.value.combos.clone();
+                                data.combos_endpoint = prev.value.combos_endpoint.clone();
+                                data.warnings
+                                    .push("using the last good combo definitions".into());
+                            }
                         }
+                        flag.store(true, std::sync::atomic::Ordering::Relaxed);
+                        Ok((data, SystemTime::now()))
                     }
-                    flag.store(true, std::sync::atomic::Ordering::Relaxed);
-                    Ok((data, SystemTime::now()))
-                }
-            })
+                },
+                same,
+            )
             .await?;
         if loaded_here.load(std::sync::atomic::Ordering::Relaxed) {
             // Written after answering; atomic, so a reader never sees half of it.
@@ -148,6 +164,44 @@ impl Service {
             });
         }
         Ok(entry)
+    }
+
+    /// Loads the gateway data, waiting at most `deadline` when one is given: the load then runs
+    /// on in the background, and what it brings lands in the slot and the snapshot and reaches
+    /// the client as `models/changed`. `None` when the deadline passed first.
+    async fn load_within(
+        self: &Arc<Self>,
+        slot: Arc<CatalogSlot>,
+        ctx: &CallContext,
+        deadline: Option<Duration>,
+    ) -> Option<Result<Entry<GatewayData>, crate::error::ServiceError>> {
+        let Some(deadline) = deadline else {
+            return Some(self.load_gateway(&slot, ctx).await);
+        };
+        let detached = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (tx, mut rx) = tokio::sync::oneshot::channel();
+        let (this, task_ctx, task_detached) = (self.clone(), ctx.clone(), detached.clone());
+        self.background.spawn(async move {
+            let result = this.load_gateway(&slot, &task_ctx).await;
+            if task_detached.load(std::sync::atomic::Ordering::SeqCst) {
+                match &result {
+                    Ok(_) => this.rebuild_and_notify(&task_ctx.opts),
+                    Err(e) => tracing::info!("start-up refresh failed: {e}"),
+                }
+            }
+            let _ = tx.send(result);
+        });
+        match tokio::time::timeout(deadline, &mut rx).await {
+            Ok(Ok(result)) => Some(result),
+            Ok(Err(_)) => Some(Err(crate::error::ServiceError::Internal(
+                "the start-up refresh stopped".into(),
+            ))),
+            Err(_) => {
+                detached.store(true, std::sync::atomic::Ordering::SeqCst);
+                // It may have finished just now, before it saw the flag.
+                rx.try_recv().ok()
+            }
+        }
     }
 
     fn spawn_gateway_refresh(self: &Arc<Self>, slot: Arc<CatalogSlot>, ctx: CallContext) {
@@ -248,7 +302,12 @@ impl Service {
             None => self.warm_from_disk(&slot, ctx, &mut warnings).await,
         }
         warnings.append(&mut dev_warnings);
-        let current = slot.data.current();
+        // A snapshot past `snapshotMaxAge` is not served unless the gateway cannot answer.
+        let any_cached = slot.data.current();
+        let max_age = ctx.opts.snapshot_max_age;
+        let current = any_cached
+            .clone()
+            .filter(|c| !(c.from_disk && age(c.fetched_at) > max_age));
         let ttl = ctx.opts.model_cache_ttl;
         let fresh = current
             .as_ref()
@@ -259,36 +318,54 @@ impl Service {
                 Freshness::CacheFirst => current.is_none(),
                 Freshness::WithinTtl => !fresh,
             };
-        let dev_mode = if fetch {
+        let dev_mode = if fetch && !ctx.startup {
             Freshness::WithinTtl
         } else {
             Freshness::CacheFirst
         };
 
         let (data, source) = if fetch {
+            // A start-up call with something good cached waits only `startupWaitMs`.
+            let deadline = (ctx.startup && current.is_some()).then_some(ctx.opts.startup_wait);
             let (result, (dev, dev_warnings)) =
-                tokio::join!(self.load_gateway(&slot, ctx), async {
+                tokio::join!(self.load_within(slot.clone(), ctx, deadline), async {
                     let mut w = Vec::new();
                     let d = self.dev_index(&ctx.opts, dev_mode, &mut w).await;
                     (d, w)
                 });
             warnings.extend(dev_warnings);
             match result {
-                Ok(l) => {
+                Some(Ok(l)) => {
                     warnings.extend(l.value.warnings.iter().cloned());
                     let c = self.build(&slot, &l, dev.as_ref(), &ctx.opts);
                     return served(&slot, c, Source::Live, Some(l.fetched_at), warnings);
                 }
-                Err(e) => {
+                None => {
+                    // Only with a deadline, so `current` is there.
+                    let Some(c) = current else {
+                        return self.fallback(warnings, ctx);
+                    };
+                    warnings.push(format!(
+                        "the gateway did not answer within {} ms (startupWaitMs): serving the list fetched {} ago; the fresh list follows in a models/changed notification",
+                        ctx.opts.startup_wait.as_millis(),
+                        ago(c.fetched_at)
+                    ));
+                    let source = cached_source(&c, fresh);
+                    (c, source)
+                }
+                Some(Err(e)) => {
                     warnings.push(e.to_string());
-                    match current {
+                    match any_cached {
                         Some(c) => {
-                            let source = if c.from_disk {
-                                Source::Snapshot
+                            let source = cached_source(&c, false);
+                            if c.from_disk && age(c.fetched_at) > max_age {
+                                warnings.push(format!(
+                                    "serving a snapshot fetched {} ago (older than snapshotMaxAge) because the gateway cannot answer",
+                                    ago(c.fetched_at)
+                                ));
                             } else {
-                                Source::Stale
-                            };
-                            warnings.push("serving the last good model list".into());
+                                warnings.push("serving the last good model list".into());
+                            }
                             (c, source)
                         }
                         None => return self.fallback(warnings, ctx),
@@ -296,15 +373,9 @@ impl Service {
                 }
             }
         } else {
-            match current {
+            match current.or(if ctx.opts.offline { any_cached } else { None }) {
                 Some(c) => {
-                    let source = if c.from_disk {
-                        Source::Snapshot
-                    } else if fresh {
-                        Source::Cache
-                    } else {
-                        Source::Stale
-                    };
+                    let source = cached_source(&c, fresh);
                     if !fresh && !ctx.opts.offline {
                         self.spawn_gateway_refresh(slot.clone(), ctx.clone());
                     }
@@ -354,6 +425,27 @@ impl Service {
         let data = slot.data.current()?;
         let dev = self.dev_now(&ctx.opts);
         Some(self.build(&slot, &data, dev.as_ref(), &ctx.opts))
+    }
+}
+
+/// How long ago `t` was (zero when it is in the future).
+fn age(t: SystemTime) -> Duration {
+    SystemTime::now().duration_since(t).unwrap_or_default()
+}
+
+/// `age(t)` for people, to the second.
+fn ago(t: SystemTime) -> String {
+    humantime::format_duration(Duration::from_secs(age(t).as_secs())).to_string()
+}
+
+/// The source of a cached list: the snapshot, a fresh copy, or a stale one.
+fn cached_source(c: &Entry<GatewayData>, fresh: bool) -> Source {
+    if c.from_disk {
+        Source::Snapshot
+    } else if fresh {
+        Source::Cache
+    } else {
+        Source::Stale
     }
 }
 

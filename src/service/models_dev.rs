@@ -112,35 +112,60 @@ impl Service {
         opts: &Options,
     ) -> Result<Entry<DevIndex>, ServiceError> {
         let md = &opts.models_dev;
-        slot.load(|_| async {
-            let unavailable = |reason: String| ServiceError::ModelsDevUnavailable {
-                url: md.url.clone(),
-                reason,
-            };
-            let bytes = modelsdev::download(&self.http, &md.url, md.timeout)
-                .await
-                .map_err(unavailable)?;
-            let path = disk::models_dev_path(&opts.cache_dir, &md.url);
-            // Parsed off the runtime: it overlaps the gateway's parse on another core.
-            let index = tokio::task::spawn_blocking(move || {
-                let index = DevIndex::parse(&bytes);
-                if index.is_ok() {
-                    tokio::task::spawn_blocking(move || {
-                        if let Err(e) = crate::store::atomic::write_atomic(&path, &bytes, false) {
-                            tracing::warn!(
-                                "models.dev copy not written to {}: {e}",
-                                path.display()
-                            );
+        // An unchanged download (304 or the same bytes) keeps the index and its generation.
+        let same = |a: &DevIndex, b: &DevIndex| {
+            let unchanged = a.validators().same_body(b.validators());
+            if unchanged {
+                tracing::debug!("models.dev unchanged: index and catalogue reused");
+            }
+            unchanged
+        };
+        slot.load_keeping(
+            |previous| async move {
+                let unavailable = |reason: String| ServiceError::ModelsDevUnavailable {
+                    url: md.url.clone(),
+                    reason,
+                };
+                let known = previous.as_ref().map(|p| p.value.validators().clone());
+                let (bytes, validators) =
+                    match modelsdev::download(&self.http, &md.url, md.timeout, known.as_ref())
+                        .await
+                        .map_err(unavailable)?
+                    {
+                        modelsdev::Download::Body(b, v) => (b, v),
+                        modelsdev::Download::Unchanged(v) => {
+                            // Same body: an index carrying the same hash; `same` keeps the old one.
+                            let mut marker = DevIndex::default();
+                            marker.set_validators(v);
+                            return Ok((marker, SystemTime::now()));
                         }
-                    });
-                }
-                index
-            })
-            .await
-            .map_err(|e| unavailable(format!("parse failed: {e}")))?
-            .map_err(|e| unavailable(format!("invalid catalogue: {e}")))?;
-            Ok((index, SystemTime::now()))
-        })
+                    };
+                let path = disk::models_dev_path(&opts.cache_dir, &md.url);
+                // Parsed off the runtime: it overlaps the gateway's parse on another core.
+                let index = tokio::task::spawn_blocking(move || {
+                    let index = DevIndex::parse(&bytes);
+                    if index.is_ok() {
+                        tokio::task::spawn_blocking(move || {
+                            if let Err(e) = crate::store::atomic::write_atomic(&path, &bytes, false)
+                            {
+                                tracing::warn!(
+                                    "models.dev copy not written to {}: {e}",
+                                    path.display()
+                                );
+                            }
+                        });
+                    }
+                    index
+                })
+                .await
+                .map_err(|e| unavailable(format!("parse failed: {e}")))?
+                .map_err(|e| unavailable(format!("invalid catalogue: {e}")))?;
+                let mut index = index;
+                index.set_validators(validators);
+                Ok((index, SystemTime::now()))
+            },
+            same,
+        )
         .await
     }
 

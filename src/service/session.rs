@@ -43,6 +43,9 @@ pub struct CallContext {
     pub token_source: KeySource,
     /// Warnings so far (invalid options, unreadable credentials).
     pub warnings: Vec<String>,
+    /// A host's start-up call (`startup: true`): with something good cached, the gateway is
+    /// waited for at most `startupWaitMs`.
+    pub startup: bool,
 }
 
 /// Session state. Each field is its own std mutex, held only to read or replace the value.
@@ -108,6 +111,7 @@ impl Session {
             management_token,
             token_source,
             warnings,
+            startup: false,
         }
     }
 

@@ -123,6 +123,20 @@ impl<T> SingleFlight<T> {
         F: FnOnce(Option<Entry<T>>) -> Fut,
         Fut: Future<Output = Result<(T, SystemTime), ServiceError>>,
     {
+        self.load_keeping(fetch, |_, _| false).await
+    }
+
+    /// As [`SingleFlight::load`]; when `same(previous, new)` the previous value stays current
+    /// under its generation (only its times move), so whatever was built from it is reused.
+    pub async fn load_keeping<F, Fut>(
+        &self,
+        fetch: F,
+        same: impl Fn(&T, &T) -> bool,
+    ) -> Result<Entry<T>, ServiceError>
+    where
+        F: FnOnce(Option<Entry<T>>) -> Fut,
+        Fut: Future<Output = Result<(T, SystemTime), ServiceError>>,
+    {
         let asked = Instant::now();
         let _queue = self.load.lock().await;
         if let Some(e) = lock(&self.current).as_ref() {
@@ -136,9 +150,17 @@ impl<T> SingleFlight<T> {
             }
         }
         let previous = self.current();
-        match fetch(previous).await {
+        match fetch(previous.clone()).await {
             Ok((value, fetched_at)) => {
-                let entry = Entry::new(Arc::new(value), fetched_at, false);
+                let entry = match previous.filter(|p| same(&p.value, &value)) {
+                    Some(p) => Entry {
+                        fetched_at,
+                        loaded: Instant::now(),
+                        from_disk: false,
+                        ..p
+                    },
+                    None => Entry::new(Arc::new(value), fetched_at, false),
+                };
                 *lock(&self.current) = Some(entry.clone());
                 *lock(&self.failure) = None;
                 Ok(entry)
@@ -246,6 +268,27 @@ mod tests {
         assert!(!slot.offer_from_disk("late disk", SystemTime::UNIX_EPOCH));
         slot.clear();
         assert!(slot.current().is_none());
+    }
+
+    #[tokio::test]
+    async fn an_unchanged_value_keeps_its_generation() {
+        let slot: Arc<SingleFlight<u32>> = Arc::default();
+        slot.offer_from_disk(5, SystemTime::UNIX_EPOCH);
+        let disk = slot.current().expect("disk");
+        let same = |a: &u32, b: &u32| a == b;
+        let e = slot
+            .load_keeping(|_| async { Ok((5, SystemTime::now())) }, same)
+            .await
+            .expect("load");
+        assert_eq!(e.generation, disk.generation);
+        assert!(!e.from_disk);
+        assert!(e.fetched_at > disk.fetched_at);
+        let e2 = slot
+            .load_keeping(|_| async { Ok((6, SystemTime::now())) }, same)
+            .await
+            .expect("load");
+        assert_ne!(e2.generation, disk.generation);
+        assert_eq!(*e2.value, 6);
     }
 
     #[test]

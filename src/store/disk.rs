@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use super::atomic::write_atomic;
 use crate::gateway::GatewayData;
@@ -27,11 +26,7 @@ pub struct Snapshot {
     pub data: GatewayData,
 }
 
-/// Hex sha256 of `text`.
-pub fn sha256_hex(text: &[u8]) -> String {
-    let digest = Sha256::digest(text);
-    digest.iter().map(|b| format!("{b:02x}")).collect()
-}
+pub use crate::hash::sha256_hex;
 
 /// A stable, non-reversible name for a key ("anonymous" when there is none).
 pub fn key_hash(key: Option<&str>) -> String {
