@@ -7,6 +7,7 @@ local fmt = require('omniroute.format')
 local msg = require('omniroute.notify')
 
 local notify = msg.notify
+local esc = fmt.escape
 
 local C = {}
 
@@ -33,16 +34,16 @@ function C.new(om)
           om.last_models = nil
           local where
           if res.stored then
-            where = 'key saved to ' .. tostring(res.authFile)
+            where = 'key saved to ' .. esc(res.authFile)
           else
             where = 'key kept for this session only'
           end
           notify(
             string.format(
               'connected to %s with %s: %s models; %s',
-              tostring(res.baseURL),
-              tostring(res.keyHint),
-              tostring(res.modelCount),
+              esc(res.baseURL),
+              esc(res.keyHint),
+              esc(res.modelCount),
               where
             )
           )
@@ -71,13 +72,13 @@ function C.new(om)
         return
       end
       if not res.found then
-        notify(string.format("no combo named '%s' (source %s)", tostring(name), tostring(res.source)), vim.log.levels.ERROR)
+        notify(string.format("no combo named '%s' (source %s)", esc(name), esc(res.source)), vim.log.levels.ERROR)
         if cb then
           cb(nil, res)
         end
         return
       end
-      local buf = require('omniroute.buffer').scratch(tostring(name), fmt.combo_lines(res))
+      local buf = require('omniroute.buffer').scratch(esc(name), fmt.combo_lines(res))
       if cb then
         cb(nil, res, buf)
       end
@@ -118,7 +119,7 @@ function C.new(om)
         end
         return
       end
-      local buf = require('omniroute.buffer').scratch(tostring(since), require('omniroute.usage').lines(res, since), 'usage')
+      local buf = require('omniroute.buffer').scratch(esc(since), require('omniroute.usage').lines(res, since), 'usage')
       if cb then
         cb(nil, res, buf)
       end
@@ -135,7 +136,7 @@ function C.new(om)
         om.last_models = res
         msg.report_warnings(res.warnings, 'models.refresh')
         notify(
-          string.format('refreshed: %d models (source %s); %s', #(res.models or {}), tostring(res.source), fmt.diff(res.diff))
+          string.format('refreshed: %d models (source %s); %s', #(res.models or {}), esc(res.source), fmt.diff(res.diff))
         )
       end
       if cb then
@@ -158,7 +159,7 @@ function C.new(om)
         om.last_models = nil
         local cleared = {}
         for _, s in ipairs(res and res.cleared or {}) do
-          table.insert(cleared, tostring(s))
+          table.insert(cleared, esc(s))
         end
         notify('cache cleared: ' .. (#cleared > 0 and table.concat(cleared, ', ') or 'nothing'))
       end
@@ -180,11 +181,11 @@ function C.new(om)
         notify(
           string.format(
             'gateway %s; key from %s%s; auth file %s%s',
-            tostring(res.baseURL),
-            tostring(res.source),
-            (res.keyHint and res.keyHint ~= vim.NIL) and (' (' .. tostring(res.keyHint) .. ')') or '',
-            tostring(res.authFile),
-            info and string.format('; service %s %s', tostring(info.name), tostring(info.version)) or ''
+            esc(res.baseURL),
+            esc(res.source),
+            (res.keyHint and res.keyHint ~= vim.NIL) and (' (' .. esc(res.keyHint) .. ')') or '',
+            esc(res.authFile),
+            info and string.format('; service %s %s', esc(info.name), esc(info.version)) or ''
           )
         )
       end

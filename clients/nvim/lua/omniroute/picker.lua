@@ -82,13 +82,13 @@ function P.new(om)
     if om.config.on_select then
       local ok, e = pcall(om.config.on_select, model)
       if not ok then
-        notify('on_select failed: ' .. tostring(e), vim.log.levels.ERROR)
+        notify('on_select failed: ' .. fmt.escape(e), vim.log.levels.ERROR)
       end
       return
     end
     local reg = om.config.register or '"'
     vim.fn.setreg(reg, model.id) -- the real id, intact: it is what the user pastes
-    notify(string.format("yanked '%s' into register %s", tostring(model.id), reg))
+    notify(string.format("yanked '%s' into register %s", fmt.escape(model.id), reg))
   end
 
   --- models.list for the picker. The first list of a service (no explicit refresh) is sent with
@@ -200,8 +200,8 @@ function P.new(om)
       models = models or {}
       local hidden = type(res.hidden) == 'table' and tonumber(res.hidden.count) or 0
       if #models == 0 then
-        local why = method == 'models.search' and string.format("no model matches '%s'", tostring(query))
-          or ('the gateway lists no models (source ' .. tostring(res.source) .. ')')
+        local why = method == 'models.search' and string.format("no model matches '%s'", fmt.escape(query))
+          or ('the gateway lists no models (source ' .. fmt.escape(res.source) .. ')')
         if hidden > 0 then
           why = why .. string.format(' (%d hidden by filters)', hidden)
         end
