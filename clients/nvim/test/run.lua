@@ -678,7 +678,7 @@ test(':OmniRouteUsage shows the member split of a combo, served ids mapped, gate
   truthy(evil:find('1%s+1%s+1%s+1'), 'failed row: ' .. evil)
   hasnt(table.concat(lines, '\n'), '\27', 'no raw escape character')
   truthy(line_with(lines, 'TOTAL'):find('TOTAL%s+3%s+1%s+21%s+11'), 'totals')
-  eq(require('omniroute.usage').clean('a\27[2Jb\n'), 'a<1B>[2Jb<0A>', 'and the buffer escapes what is left')
+  eq(require('omniroute.usage').clean('a\27[2Jb\n'), 'a\\x1b[2Jb\\x0a', 'and the buffer escapes what is left')
 end)
 
 test('after shutdown, requests get shut_down; a new command starts a new service', function()
@@ -813,6 +813,202 @@ test('models/changed shows an open picker again with the new list', function()
   eq(answered, 1, 'answered once')
   eq(chosen and chosen.id, 'new/model-p', 'choice from the new list')
   eq(vim.fn.getreg('"'), 'new/model-p', 'yanked')
+end)
+
+-- hostile gateway strings (issue 19 item 7) -------------------------------------------------
+-- ESC sequences (retitle, clear screen), BEL, CR and the C1 CSI U+009B in ids, names, combo
+-- names and members: the service keeps them intact in JSON, the client must escape them
+-- everywhere it shows them (format.escape: `\x1b`, `\u{9b}`).
+local EVIL_ID = 'evil/\27]0;pwned\7x\r\194\155y'
+local EVIL_ID_SHOWN = 'evil/\\x1b]0;pwned\\x07x\\x0d\\u{9b}y'
+local EVIL_NAME = 'Evil \27[2J\7name\r\194\155'
+local EVIL_COMBO = 'team\27[31m\7\r\194\155'
+local EVIL_COMBO_SHOWN = 'team\\x1b[31m\\x07\\x0d\\u{9b}'
+local EVIL_GHOST = 'ghost/\27[H\r\194\155'
+
+--- fails when `s` holds a raw control character (C0 other than the allowed \n, DEL, C1)
+local function no_controls(s, what, allow_newline)
+  local c0 = allow_newline and '[%z\1-\9\11-\31\127]' or '[%z\1-\31\127]'
+  if type(s) ~= 'string' then
+    fail(string.format('%s: not a string: %s', what, vim.inspect(s)))
+  end
+  if s:find(c0) or s:find('\194[\128-\159]') then
+    fail(string.format('%s: raw control character in %s', what, vim.inspect(s)))
+  end
+end
+
+--- the hostile catalogue, with or without the evil model
+local function evil_models(gw, with_evil)
+  local models = {
+    { id = 'ok/plain', object = 'model', owned_by = 'ok', context_length = 32000, max_output_tokens = 4000 },
+    { id = EVIL_COMBO, object = 'model', owned_by = 'combo', root = EVIL_COMBO },
+  }
+  if with_evil then
+    table.insert(models, {
+      id = EVIL_ID,
+      name = EVIL_NAME,
+      object = 'model',
+      owned_by = 'evil\27[0m',
+      type = 'chat\27[5m',
+      context_length = 1000,
+      max_output_tokens = 100,
+      capabilities = { vision = true, tool_calling = true },
+    })
+  end
+  gw.set('/v1/models', { object = 'list', data = models })
+end
+
+local function evil_gateway(with_evil)
+  local gw = dofile(ROOT .. '/test/lua_gateway.lua').start()
+  evil_models(gw, with_evil)
+  gw.set('/v1/combos', {
+    object = 'list',
+    data = {
+      {
+        name = EVIL_COMBO,
+        strategy = 'prio\27[2Jrity',
+        models = {
+          { kind = 'model', model = EVIL_ID, providerId = 'evil', weight = 0 },
+          { kind = 'model', model = EVIL_GHOST, providerId = 'ghost', weight = 0 },
+        },
+      },
+    },
+  })
+  return gw
+end
+
+test('format.escape shows control characters as the service does (\\xNN, \\u{NN})', function()
+  local fmt = require('omniroute.format')
+  eq(fmt.escape('gpt-4o'), 'gpt-4o', 'plain')
+  eq(fmt.escape('a\27]0;pwned\7b'), 'a\\x1b]0;pwned\\x07b', 'OSC + BEL')
+  eq(fmt.escape('x\ry\194\155z'), 'x\\x0dy\\u{9b}z', 'CR + C1')
+  eq(fmt.escape('\0\127\194\128\194\159'), '\\x00\\x7f\\u{80}\\u{9f}', 'NUL, DEL, C1 bounds')
+  eq(fmt.escape('модель ✓ \194\160'), 'модель ✓ \194\160', 'printable non-ASCII unchanged (NBSP is not C1)')
+  eq(fmt.escape('a\nb\27'), 'a\\x0ab\\x1b', 'newline escaped')
+  eq(fmt.escape('a\nb\27', true), 'a\nb\\x1b', 'newline kept on request')
+  eq(fmt.escape(nil), 'nil', 'nil')
+  eq(fmt.escape(12), '12', 'number')
+  local line = fmt.model_line({ id = EVIL_ID, kind = 'x\27', health = { state = 'ok\7' } }, 3)
+  no_controls(line, 'model_line')
+  has(line, EVIL_ID_SHOWN, 'model_line id')
+  no_controls(fmt.diff({ added = { EVIL_ID }, removed = { EVIL_GHOST }, changed = {} }), 'diff')
+  no_controls(fmt.models_prompt(1, 2, 1, 'q\27', 'live\7'), 'prompt')
+  om._notify('evil ' .. EVIL_NAME .. '\nsecond line')
+  local last = notes[#notes].msg
+  no_controls(last, 'notification', true)
+  has(last, 'Evil \\x1b[2J\\x07name\\x0d\\u{9b}\nsecond line', 'notification keeps its own line break')
+end)
+
+test('gateway ids and names with control characters are escaped in the picker, search, yank and refresh messages', function()
+  local gw = evil_gateway(false)
+  fresh({ baseURL = gw.url })
+  local _, err = om.request_sync('models.list', { refresh = true })
+  eq(err, nil, 'models.list error')
+  evil_models(gw, true) -- the refresh diff names the new model
+  vim.cmd('OmniRouteRefresh')
+  local refreshed = wait_note('refreshed:', L.INFO)
+  no_controls(refreshed, 'refresh notification', true)
+  has(refreshed, EVIL_ID_SHOWN, 'the diff names the id, escaped')
+  -- the service keeps the id intact in JSON
+  local r = om.request_sync('models.list', { refresh = false })
+  local found
+  for _, m in ipairs(r.models) do
+    if m.id == EVIL_ID then
+      found = m
+    end
+  end
+  truthy(found, 'the raw id in the models.list result')
+  eq(found.name, EVIL_NAME, 'the raw name in the models.list result')
+  -- picker lines and prompt
+  notes = {}
+  stub_select(pick_id(EVIL_ID))
+  vim.fn.setreg('"', 'before')
+  vim.cmd('OmniRouteModels')
+  wait_note('yanked', L.INFO)
+  no_controls(picker.prompt, 'picker prompt')
+  for i, l in ipairs(picker.lines) do
+    no_controls(l, 'picker line ' .. i)
+  end
+  has(line_with(picker.lines, EVIL_ID_SHOWN), 'ctx 1k', 'the evil line, escaped, with its columns')
+  local combo_line = line_with(picker.lines, EVIL_COMBO_SHOWN)
+  has(combo_line, '[combo]', 'the combo line, escaped')
+  for _, n in ipairs(notes) do
+    no_controls(n.msg, 'notification', true)
+  end
+  has(wait_note('yanked', L.INFO), EVIL_ID_SHOWN, 'the yank message shows the id escaped')
+  eq(vim.fn.getreg('"'), EVIL_ID, 'the register gets the real id, intact')
+  -- models.search results (a query typed with a control character too)
+  notes = {}
+  stub_select(nil)
+  om.models({ args = 'pwned' })
+  wait_for(function()
+    return picker ~= nil
+  end, 'the search picker')
+  eq(picker.items[1].id, EVIL_ID, 'the search finds the model by its id')
+  no_controls(picker.prompt, 'search prompt')
+  for i, l in ipairs(picker.lines) do
+    no_controls(l, 'search line ' .. i)
+  end
+  om.models({ args = 'zz\27[2Jnothing' })
+  no_controls(wait_note('no model matches', L.WARN), 'no-match warning', true)
+  gw.stop()
+end)
+
+test('a combo with control characters in its name, strategy and members is escaped in its buffer and messages', function()
+  local gw = evil_gateway(true)
+  fresh({ baseURL = gw.url })
+  local done, res, buf
+  om.combo(EVIL_COMBO, function(e, r, b)
+    done, res, buf = true, r, b
+    if e then
+      res = e
+    end
+  end)
+  wait_for(function()
+    return done
+  end, 'combos.resolve')
+  truthy(buf, 'a buffer for the combo: ' .. vim.inspect(res))
+  eq(vim.api.nvim_buf_get_name(buf), 'omniroute://combo/' .. EVIL_COMBO_SHOWN, 'buffer name escaped')
+  local lines = vim.api.nvim_buf_get_lines(buf, 0, -1, false)
+  for i, l in ipairs(lines) do
+    no_controls(l, 'combo buffer line ' .. i)
+  end
+  has(lines[1], 'Combo ' .. EVIL_COMBO_SHOWN, 'title escaped')
+  has(lines[1], 'prio\\x1b[2Jrity', 'strategy escaped')
+  has(line_with(lines, '  ' .. EVIL_ID_SHOWN), 'ctx 1k', 'the member, escaped, resolved')
+  has(line_with(lines, 'ghost/\\x1b[H\\x0d\\u{9b}'), 'UNRESOLVED', 'the unknown member, escaped')
+  vim.cmd('bwipeout!')
+  -- an unknown hostile name: the error (or not-found) message is escaped
+  notes = {}
+  om.combo('no\27[2Jsuch\7')
+  local msg = wait_note('no', L.ERROR)
+  no_controls(msg, 'combo error', true)
+  truthy(msg:find('no\\[xu]{?1b}?%[2Jsuch'), 'the name shown escaped (by the service or here): ' .. msg)
+  gw.stop()
+end)
+
+test('warnings and :checkhealth escape service text', function()
+  fresh({ apiMode = 'bogus\27]0;pwned\7' })
+  local _, err = om.request_sync('auth.status', {})
+  eq(err, nil, 'auth.status error')
+  local msg = wait_note('apiMode', L.WARN)
+  no_controls(msg, 'initialize warning', true) -- the service quotes the value (JSON escapes)
+  -- a warning that reaches the client raw: one line per warning, escaped whole
+  notes = {}
+  require('omniroute.notify').report_warnings({ 'first \27[2J\nstill first', 'second\7' }, 'models.list')
+  msg = wait_note('models.list warnings', L.WARN)
+  no_controls(msg, 'warnings', true)
+  eq(#vim.split(msg, '\n'), 3, 'a title and one line per warning: ' .. msg)
+  has(msg, 'first \\x1b[2J\\x0astill first', 'the warning escaped')
+  -- :checkhealth shows the service's initialize warnings and serverInfo escaped
+  om.service.init_result.warnings = { 'raw \27]0;pwned\7 warning' }
+  om.service.init_result.serverInfo.version = '9\27[5m'
+  vim.cmd('checkhealth omniroute')
+  local text = table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), '\n')
+  has(text, 'raw \\x1b]0;pwned\\x07 warning', 'the warning in :checkhealth, escaped')
+  has(text, 'omniroute-rpc 9\\x1b[5m', 'the version, escaped')
+  no_controls(text, ':checkhealth', true)
+  vim.cmd('bwipeout!')
 end)
 
 test('(setup) a service is left running for the stdin-EOF check', function()

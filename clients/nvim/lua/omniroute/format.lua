@@ -1,5 +1,25 @@
 -- Pure text formatting for the picker, the combo buffer and messages (no Neovim state).
+-- Every string from the gateway or the service goes through M.escape before it is shown.
 local M = {}
+
+local C0 = '[%z\1-\31\127]' -- ASCII control characters (C0 and DEL)
+local C0_KEEP_NL = '[%z\1-\9\11-\31\127]'
+local C1 = '\194([\128-\159])' -- U+0080..U+009F in UTF-8 (C1 controls, e.g. U+009B CSI)
+
+--- A string made safe for the screen, as the service's escape_controls: ASCII control
+--- characters (ESC, BEL, CR, DEL ...) become `\xNN`, C1 controls `\u{NN}`, so a model id can
+--- never repaint or retitle a terminal nor break a buffer line. Other text is unchanged.
+--- keep_newlines keeps `\n` (for messages whose own line breaks are wanted). nil -> 'nil'.
+function M.escape(s, keep_newlines)
+  s = tostring(s)
+  s = s:gsub(keep_newlines and C0_KEEP_NL or C0, function(c)
+    return string.format('\\x%02x', c:byte())
+  end)
+  s = s:gsub(C1, function(c)
+    return string.format('\\u{%x}', c:byte())
+  end)
+  return s
+end
 
 local function present(v)
   return v ~= nil and v ~= vim.NIL
@@ -46,25 +66,25 @@ function M.price(p)
 end
 
 --- The health column: `ok`, `degraded`, `down`, `unknown`, or `?` when not read.
---- Gateway text never reaches the screen raw (control characters shown as `?`).
+--- Gateway text never reaches the screen raw (control characters escaped).
 function M.health(h)
   if type(h) ~= 'table' or type(h.state) ~= 'string' then
     return '?'
   end
-  return (h.state:gsub('%c', '?'))
+  return M.escape(h.state)
 end
 
 --- One picker line: id, context, output, vision, tools, health (+ kind / combo tags).
 --- width pads the id column.
 function M.model_line(m, width)
-  local id = tostring(m.id)
+  local id = M.escape(m.id)
   local pad = width and math.max(width - vim.fn.strdisplaywidth(id), 0) or 0
   local tags = {}
   if present(m.combo) then
     table.insert(tags, '[combo]')
   end
   if present(m.kind) and m.kind ~= 'chat' then
-    table.insert(tags, '[' .. tostring(m.kind) .. ']')
+    table.insert(tags, '[' .. M.escape(m.kind) .. ']')
   end
   local line = string.format(
     '%s%s  ctx %-7s out %-7s vision %-3s  tools %-3s  health %-8s',
@@ -91,16 +111,17 @@ function M.models_prompt(shown, total, hidden, query, source)
   if hidden and hidden > 0 then
     table.insert(parts, string.format('%d hidden', hidden))
   end
-  table.insert(parts, tostring(source))
-  local what = (query and query ~= '') and string.format("OmniRoute models matching '%s'", query)
+  table.insert(parts, M.escape(source))
+  local what = (query and query ~= '') and string.format("OmniRoute models matching '%s'", M.escape(query))
     or 'OmniRoute models'
   return string.format('%s (%s):', what, table.concat(parts, ', '))
 end
 
+--- The width of the id column: the widest id as model_line shows it (escaped).
 function M.id_width(models)
   local w = 0
   for _, m in ipairs(models or {}) do
-    w = math.max(w, vim.fn.strdisplaywidth(tostring(m.id)))
+    w = math.max(w, vim.fn.strdisplaywidth(M.escape(m.id)))
   end
   return w
 end
@@ -111,7 +132,7 @@ local function list(t)
   end
   local out = {}
   for _, x in ipairs(t) do
-    table.insert(out, tostring(x))
+    table.insert(out, M.escape(x))
   end
   return out
 end
@@ -145,13 +166,13 @@ function M.combo_lines(res)
   local function add(s)
     table.insert(L, s)
   end
-  local header = 'Combo ' .. tostring(res.name)
+  local header = 'Combo ' .. M.escape(res.name)
   local meta = {}
   if present(res.strategy) then
-    table.insert(meta, 'strategy ' .. tostring(res.strategy))
+    table.insert(meta, 'strategy ' .. M.escape(res.strategy))
   end
   if present(res.source) then
-    table.insert(meta, 'source ' .. tostring(res.source))
+    table.insert(meta, 'source ' .. M.escape(res.source))
   end
   if #meta > 0 then
     header = header .. '  (' .. table.concat(meta, ', ') .. ')'
@@ -163,7 +184,7 @@ function M.combo_lines(res)
   local resolved, unresolved = 0, 0
   local width = 0
   for _, mem in ipairs(members) do
-    width = math.max(width, vim.fn.strdisplaywidth(tostring(mem.id)))
+    width = math.max(width, vim.fn.strdisplaywidth(M.escape(mem.id)))
     if mem.resolved then
       resolved = resolved + 1
     else
@@ -172,7 +193,7 @@ function M.combo_lines(res)
   end
   add(string.format('Members: %d resolved, %d unresolved', resolved, unresolved))
   for _, mem in ipairs(members) do
-    local id = tostring(mem.id)
+    local id = M.escape(mem.id)
     local line = '  ' .. id .. string.rep(' ', width - vim.fn.strdisplaywidth(id))
     if mem.resolved and present(mem.model) then
       local m = mem.model
@@ -187,7 +208,7 @@ function M.combo_lines(res)
     elseif mem.resolved then
       line = line .. '  (resolved)'
     else
-      line = line .. '  UNRESOLVED' .. (present(mem.reason) and (': ' .. tostring(mem.reason)) or '')
+      line = line .. '  UNRESOLVED' .. (present(mem.reason) and (': ' .. M.escape(mem.reason)) or '')
     end
     local extra = {}
     local path = list(mem.path)
@@ -195,7 +216,7 @@ function M.combo_lines(res)
       table.insert(extra, 'via ' .. table.concat(vim.list_slice(path, 2), ' > '))
     end
     if present(mem.weight) then
-      table.insert(extra, 'weight ' .. tostring(mem.weight))
+      table.insert(extra, 'weight ' .. M.escape(mem.weight))
     end
     if #extra > 0 then
       line = line .. '  (' .. table.concat(extra, ', ') .. ')'
@@ -216,11 +237,11 @@ function M.combo_lines(res)
   add('')
   add('Capabilities (lowest common of the known members):')
   local rows = {
-    { 'context window', M.tokens(c.contextWindow) .. (present(c.contextWindow) and (' (' .. c.contextWindow .. ')') or '') },
-    { 'max output', M.tokens(c.maxTokens) .. (present(c.maxTokens) and (' (' .. c.maxTokens .. ')') or '') },
+    { 'context window', M.tokens(c.contextWindow) .. (present(c.contextWindow) and (' (' .. M.escape(c.contextWindow) .. ')') or '') },
+    { 'max output', M.tokens(c.maxTokens) .. (present(c.maxTokens) and (' (' .. M.escape(c.maxTokens) .. ')') or '') },
   }
   if present(c.gatewayContextWindow) then
-    table.insert(rows, { 'gateway context', tostring(c.gatewayContextWindow) })
+    table.insert(rows, { 'gateway context', M.escape(c.gatewayContextWindow) })
   end
   for _, f in ipairs({
     { 'vision', 'supportsVision' },

@@ -1,14 +1,12 @@
 -- :OmniRouteUsage: which model really answered and what it cost, from the service's
 -- usage.summary (issue 16), shown in a scratch buffer. Gateway strings are escaped.
+local fmt = require('omniroute.format')
+
 local M = {}
 
---- A string with control characters shown as <XX> (a gateway name never moves the cursor).
+--- A gateway string for the buffer: control characters escaped (format.escape), nil -> '-'.
 function M.clean(s)
-  s = tostring(s == nil and '-' or s)
-  s = s:gsub('[%z\1-\31\127]', function(c)
-    return string.format('<%02X>', c:byte())
-  end)
-  return s
+  return fmt.escape(s == nil and '-' or s)
 end
 
 local function cost(c)
