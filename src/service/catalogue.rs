@@ -318,7 +318,10 @@ impl Service {
                 Freshness::CacheFirst => current.is_none(),
                 Freshness::WithinTtl => !fresh,
             };
-        let dev_mode = if fetch && !ctx.startup {
+        // A start-up call with something good cached waits only `startupWaitMs` (models.dev
+        // included); with nothing cached it waits like any other call.
+        let startup_deadline = ctx.startup && current.is_some();
+        let dev_mode = if fetch && !startup_deadline {
             Freshness::WithinTtl
         } else {
             Freshness::CacheFirst
@@ -326,7 +329,7 @@ impl Service {
 
         let (data, source) = if fetch {
             // A start-up call with something good cached waits only `startupWaitMs`.
-            let deadline = (ctx.startup && current.is_some()).then_some(ctx.opts.startup_wait);
+            let deadline = startup_deadline.then_some(ctx.opts.startup_wait);
             let (result, (dev, dev_warnings)) =
                 tokio::join!(self.load_within(slot.clone(), ctx, deadline), async {
                     let mut w = Vec::new();
