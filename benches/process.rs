@@ -371,6 +371,17 @@ fn one_run(mock: &Mock, g: &Generated, n: usize, args: &Args, s: &mut Samples, r
     assert_eq!(v["result"]["count"].as_u64(), Some(n as u64));
     assert_eq!(v["result"]["source"], "cache");
 
+    // 3b. refresh with an identical body (hash matches: nothing parsed, matched or built) and
+    //     with a changed body (one trailing space: the full parse, match and build)
+    let (refresh_same, v) = p.call("models.list", json!({"refresh": true}));
+    assert_eq!(v["result"]["source"], "live");
+    let mut changed = g.models_bytes();
+    changed.push(b' ');
+    mock.set_json("/v1/models", &changed);
+    let (refresh_full, v) = p.call("models.list", json!({"refresh": true}));
+    assert_eq!(v["result"]["count"].as_u64(), Some(n as u64));
+    mock.set_json("/v1/models", &g.models_bytes());
+
     // 5. opencode.provider (memory-warm)
     let (oc, v) = p.call("opencode.provider", json!({"refresh": false}));
     assert!(v["result"]["provider"]["models"].is_object());
@@ -405,6 +416,8 @@ fn one_run(mock: &Mock, g: &Generated, n: usize, args: &Args, s: &mut Samples, r
         s.push("spawn_to_initialize_ms", ms(spawn_init));
         s.push("cold_models_list_ms", ms(cold));
         s.push("warm_models_list_ms", ms(warm));
+        s.push("refresh_same_body_ms", ms(refresh_same));
+        s.push("refresh_changed_body_ms", ms(refresh_full));
         s.push("snapshot_models_list_ms", ms(snap));
         s.push("snapshot_spawn_to_list_ms", ms(first_answer));
         s.push("opencode_provider_ms", ms(oc));
@@ -504,6 +517,12 @@ fn print_table(results: &Value, sizes: &[usize]) {
         ("spawn_to_initialize_ms", "spawn → initialize (ms)", true),
         ("cold_models_list_ms", "cold models.list (ms)", true),
         ("warm_models_list_ms", "memory-warm models.list (ms)", true),
+        ("refresh_same_body_ms", "refresh, identical body (ms)", true),
+        (
+            "refresh_changed_body_ms",
+            "refresh, changed body (ms)",
+            true,
+        ),
         (
             "snapshot_models_list_ms",
             "snapshot-warm models.list, new process (ms)",
