@@ -49,17 +49,24 @@ pub fn register(api: &mut Api) {
         |svc: Arc<Service>, p: OpencodeProviderParams| async move {
             let mut ctx = svc.context(p.options.as_ref(), p.api_key.as_deref());
             ctx.startup = p.startup.unwrap_or(false);
-            let view = svc.catalogue(&ctx, freshness(p.refresh, &ctx.opts)).await;
+            // Health marks: one bounded read (cached for healthTtl), run beside the catalogue so
+            // it adds no wait of its own; a slow or absent management API leaves the block
+            // unmarked rather than delaying the host (at start-up, no longer than startupWaitMs).
+            let mut wait = ctx.opts.request_timeout.min(HEALTH_WAIT);
+            if ctx.startup {
+                wait = wait.min(ctx.opts.startup_wait);
+            }
+            let (view, health) = tokio::join!(
+                svc.catalogue(&ctx, freshness(p.refresh, &ctx.opts)),
+                tokio::time::timeout(wait, reading(&svc, &ctx))
+            );
             let opts = &ctx.opts;
             let filter = ViewFilter {
                 usable_only: opts.usable_only,
                 hide_unhealthy: opts.hide_unhealthy,
             };
-            // Health marks: one bounded read (cached for healthTtl); a slow or absent
-            // management API leaves the block unmarked rather than delaying the host.
-            let wait = opts.request_timeout.min(HEALTH_WAIT);
             let marks: HashMap<String, Mark> =
-                match tokio::time::timeout(wait, reading(&svc, &ctx)).await {
+                match health {
                     Ok((r, _)) if r.inputs.monitoring.is_some() || r.inputs.providers.is_some() => {
                         health_map(&r, &view.catalogue)
                             .iter()
