@@ -497,3 +497,25 @@ async fn the_curated_view_keeps_recently_used_models() {
         e.s.ok("opencode.provider", json!({"refresh": false, "options": o}));
     assert!(r["provider"]["models"]["ow/old-1"].is_object());
 }
+
+/// The gateway's own usage (`/api/usage/analytics`, read with the health reading) is usage
+/// memory too: a model it counted requests for stays in the curated view.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_curated_view_keeps_models_the_gateway_saw_used() {
+    let mut e = env().await;
+    let analytics = json!({"summary": {"totalRequests": 3},
+        "byModel": [{"model": "old-2", "provider": "ow", "requests": 3, "avgLatencyMs": 120,
+            "successRatePct": 100, "promptTokens": 10, "completionTokens": 5, "cost": 0}],
+        "byProvider": []});
+    Mock::given(path("/api/usage/analytics"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(analytics))
+        .mount(&e.gw)
+        .await;
+    let curated = json!({"view": "curated", "showcasePerOwner": 1, "freshPerOwner": 0});
+    assert!(!set(&e.list(curated.clone())).contains("ow/old-2"));
+    // A health reading (what hosts ask for their health column) brings the analytics along.
+    let o = opts(&e.gw, curated.clone());
+    e.s.ok("models.health", json!({"options": o}));
+    let after = e.list(curated);
+    assert!(set(&after).contains("ow/old-2"), "{:?}", set(&after));
+}

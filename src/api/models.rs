@@ -12,7 +12,7 @@ use crate::catalog::diff::{diff, Diff};
 use crate::catalog::model::Model;
 use crate::catalog::pipeline::Catalogue;
 use crate::options::Options;
-use crate::service::{CatalogView, Freshness, Service};
+use crate::service::{CallContext, CatalogView, Freshness, Service};
 use crate::usage::{self, ledger::Ledger, seams::recent_models};
 use crate::view::memo::PerArc;
 use crate::view::search::{MatchKind, SearchIndex};
@@ -90,7 +90,8 @@ const RECENT_LIMIT: usize = 200;
 /// days, shared by every host's process); ids from the gateway's `/api/usage/analytics` join
 /// it through [`RecentUse::new`] when the service holds them. An unreadable ledger only costs
 /// the memory (logged), never the answer.
-pub async fn view_context(svc: &Service, opts: &Options) -> ViewContext {
+pub async fn view_context(svc: &Service, ctx: &CallContext) -> ViewContext {
+    let opts = &ctx.opts;
     if opts.view.mode != ViewMode::Curated {
         return ViewContext::now(RecentUse::default());
     }
@@ -99,18 +100,30 @@ pub async fn view_context(svc: &Service, opts: &Options) -> ViewContext {
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0);
     let ledger = Ledger::in_dir(&opts.cache_dir, svc.env().usage_max_bytes);
-    let recent = match usage::read(ledger, Some(now.saturating_sub(RECENT_WINDOW_MS)), None).await {
-        Ok(read) => RecentUse::new(
-            recent_models(&read.records, RECENT_LIMIT)
+    let mut ids: Vec<String> =
+        match usage::read(ledger, Some(now.saturating_sub(RECENT_WINDOW_MS)), None).await {
+            Ok(read) => recent_models(&read.records, RECENT_LIMIT)
                 .into_iter()
-                .map(|r| r.model),
-        ),
-        Err(e) => {
-            tracing::debug!("curated view without usage memory: {e}");
-            RecentUse::default()
-        }
-    };
-    ViewContext::now(recent)
+                .map(|r| r.model)
+                .collect(),
+            Err(e) => {
+                tracing::debug!("curated view without usage memory: {e}");
+                Vec::new()
+            }
+        };
+    // The gateway's own usage (`/api/usage/analytics`), when a health reading already holds it:
+    // bare model ids, matched as short forms. Never a network call here.
+    if let Some(reading) = svc.peek_health(ctx) {
+        ids.extend(
+            reading
+                .inputs
+                .stats
+                .iter()
+                .filter(|s| s.requests > 0)
+                .map(|s| s.model.clone()),
+        );
+    }
+    ViewContext::now(RecentUse::new(ids))
 }
 
 /// Selections of the view options, per live catalogue and options (a host lists the same
@@ -300,7 +313,7 @@ pub fn register(api: &mut Api) {
             let mut ctx = svc.context(p.options.as_ref(), p.api_key.as_deref());
             ctx.startup = p.startup.unwrap_or(false);
             let view = svc.catalogue(&ctx, freshness(p.refresh, &ctx.opts)).await;
-            let vctx = view_context(&svc, &ctx.opts).await;
+            let vctx = view_context(&svc, &ctx).await;
             let unfiltered = p.unfiltered.unwrap_or(false);
             Ok(list_result(&view, &ctx.opts, &vctx, unfiltered))
         },
@@ -318,7 +331,7 @@ pub fn register(api: &mut Api) {
                 || Diff::all_added(&view.catalogue),
                 |b| diff(&b, &view.catalogue),
             );
-            let vctx = view_context(&svc, &ctx.opts).await;
+            let vctx = view_context(&svc, &ctx).await;
             let mut list = list_result(&view, &ctx.opts, &vctx, p.unfiltered.unwrap_or(false));
             list.origin.warnings.extend(warnings);
             Ok(ModelsRefreshResult { list, diff: d })

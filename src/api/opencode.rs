@@ -84,7 +84,7 @@ pub fn register(api: &mut Api) {
                 };
             // The curation filters (what is shown), then usableOnly / hideUnhealthy and marks.
             let selection = if opts.view.any_filter() {
-                let vctx = super::models::view_context(&svc, opts).await;
+                let vctx = super::models::view_context(&svc, &ctx).await;
                 Some(super::models::selection(&view.catalogue, opts, &vctx))
             } else {
                 None
