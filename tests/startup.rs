@@ -114,7 +114,7 @@ fn a_slow_gateway_answers_after_the_deadline_and_the_host_and_the_next_start_get
     rt.block_on(serve(
         &gw,
         models(&["mock/a", "mock/new"]),
-        Duration::from_millis(1500),
+        Duration::from_millis(3000),
     ));
     let mut s = Server::spawn(&sandbox, &[]);
     let r = s.ok("opencode.provider", json!({"startup": true, "options": o}));
@@ -150,7 +150,7 @@ fn closing_stdin_lets_a_running_refresh_land_in_the_snapshot() {
     rt.block_on(serve(
         &gw,
         models(&["mock/a", "mock/late"]),
-        Duration::from_millis(1200),
+        Duration::from_millis(2500),
     ));
     let mut s = Server::spawn(&sandbox, &[]);
     let r = s.ok("models.list", json!({"startup": true, "options": o}));
