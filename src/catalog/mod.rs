@@ -13,3 +13,4 @@ pub mod normalise;
 pub mod opencode;
 pub mod overrides;
 pub mod pipeline;
+pub mod resolve;
