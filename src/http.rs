@@ -33,11 +33,11 @@ pub struct Validators {
 }
 
 impl Validators {
-    /// Whether `other` describes the same body: the same hash, or the same catalogue version.
+    /// Whether `other` describes the same body: the same hash. (OmniRoute 3.7.9 sends
+    /// `X-Model-Catalog-Version: model-metadata-v1:static` whatever the list holds — combos
+    /// come and go under the same value — so the version is recorded, never trusted.)
     pub fn same_body(&self, other: &Validators) -> bool {
-        let same = |a: &Option<String>, b: &Option<String>| a.is_some() && a == b;
-        same(&self.body_hash, &other.body_hash)
-            || same(&self.catalog_version, &other.catalog_version)
+        self.body_hash.is_some() && self.body_hash == other.body_hash
     }
 }
 

@@ -221,7 +221,10 @@ fn call_seq(env: Env, calls: Vec<(&str, Option<Value>)>) -> Vec<Result<Value, Va
                 }
             };
             let id = (i + 1).to_string();
-            let response = dispatcher.call(&id, method, params.as_deref()).await;
+            let response = dispatcher
+                .call(&id, method, params.as_deref())
+                .await
+                .into_text();
             out.push(match serde_json::from_str::<Value>(&response) {
                 Err(e) => Err(json!({"message": format!("unreadable response: {e}")})),
                 Ok(mut v) => match v.get_mut("error") {

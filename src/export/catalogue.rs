@@ -119,7 +119,7 @@ fn options_api_mode(options: &Value) -> Option<&str> {
 async fn call(d: &Dispatcher, method: &str, params: Value) -> Result<Value, String> {
     let params = serde_json::value::to_raw_value(&params)
         .map_err(|e| format!("unreadable {method} params: {e}"))?;
-    let text = d.call("1", method, Some(&params)).await;
+    let text = d.call("1", method, Some(&params)).await.into_text();
     let mut v: Value =
         serde_json::from_str(&text).map_err(|e| format!("unreadable {method} answer: {e}"))?;
     if let Some(err) = v.get("error") {

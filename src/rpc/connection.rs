@@ -10,10 +10,12 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 
 use super::framing::{Frame, FrameReader, Framing};
+use super::message::Reply;
 
 /// What the writer receives.
 enum Out {
     Message(String),
+    Reply(Reply),
     Close,
 }
 
@@ -28,6 +30,14 @@ impl Outbox {
     /// Queues one serialized message.
     pub fn send_text(&self, text: String) {
         let _ = self.tx.send(Out::Message(text));
+    }
+
+    /// Queues a response (a result is written around its own buffer, never copied).
+    pub fn send_reply(&self, reply: Reply) {
+        let _ = self.tx.send(match reply {
+            Reply::Text(t) => Out::Message(t),
+            r @ Reply::Result { .. } => Out::Reply(r),
+        });
     }
 
     /// Queues a server → client notification.
@@ -80,14 +90,25 @@ impl Connection {
             .name("rpc-writer".into())
             .spawn(move || {
                 let mut output = output;
-                while let Some(Out::Message(text)) = out_rx.blocking_recv() {
+                loop {
+                    let next = out_rx.blocking_recv();
+                    // Known once the first frame was read, which is before any answer.
                     let framing = writer_framing.get().copied().unwrap_or(Framing::Ndjson);
-                    let bytes = framing.encode(text.as_bytes());
-                    if output
-                        .write_all(&bytes)
-                        .and_then(|_| output.flush())
-                        .is_err()
-                    {
+                    let written = match next {
+                        Some(Out::Message(text) | Out::Reply(Reply::Text(text))) => {
+                            framing.write_parts(&mut output, &[text.as_bytes()])
+                        }
+                        Some(Out::Reply(Reply::Result { id, body })) => framing.write_parts(
+                            &mut output,
+                            &[
+                                Reply::result_head(&id).as_bytes(),
+                                body.get().as_bytes(),
+                                b"}",
+                            ],
+                        ),
+                        Some(Out::Close) | None => break,
+                    };
+                    if written.is_err() {
                         break; // the client closed stdout: nothing more can be said
                     }
                 }
@@ -169,6 +190,7 @@ impl MemoryClient {
     pub async fn recv(&mut self) -> Option<Value> {
         match self.rx.recv().await? {
             Out::Message(text) => serde_json::from_str(&text).ok(),
+            Out::Reply(r) => serde_json::from_str(&r.into_text()).ok(),
             Out::Close => None,
         }
     }

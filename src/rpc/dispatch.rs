@@ -17,7 +17,7 @@ use jsonrpsee::types::{Id, Params};
 use jsonrpsee::{ConnectionId, Extensions, MethodCallback, MethodResponse, Methods};
 use serde_json::value::RawValue;
 
-use super::message::{codes, error_response, response_text};
+use super::message::{codes, error_response, response_text, Reply};
 
 /// Where a method puts its serialised result for the transport to write.
 #[derive(Clone, Default)]
@@ -124,11 +124,14 @@ impl Dispatcher {
         }
     }
 
-    /// Runs one request; returns the complete response text, with `id` (raw JSON) verbatim.
-    pub async fn call(&self, id: &str, method: &str, params: Option<&RawValue>) -> String {
+    /// Runs one request; returns its response, with `id` (raw JSON) verbatim.
+    pub async fn call(&self, id: &str, method: &str, params: Option<&RawValue>) -> Reply {
         match self.run(method, params).await {
-            Ok(result) => response_text(id, "result", result.get()),
-            Err(failed) => error_text(id, &failed),
+            Ok(body) => Reply::Result {
+                id: id.to_string(),
+                body,
+            },
+            Err(failed) => Reply::Text(error_text(id, &failed)),
         }
     }
 

@@ -15,6 +15,24 @@ pub enum Framing {
 
 impl Framing {
     /// Wraps one serialized message for the wire.
+    /// Writes one message given as consecutive parts, with this framing's header or
+    /// terminator around them, and flushes. The parts are written as they are: a large result
+    /// is never copied into one buffer first.
+    pub fn write_parts<W: std::io::Write>(self, out: &mut W, parts: &[&[u8]]) -> io::Result<()> {
+        if self == Framing::Lsp {
+            let len: usize = parts.iter().map(|p| p.len()).sum();
+            out.write_all(format!("Content-Length: {len}\r\n\r\n").as_bytes())?;
+        }
+        for p in parts {
+            out.write_all(p)?;
+        }
+        if self == Framing::Ndjson {
+            out.write_all(b"\n")?;
+        }
+        out.flush()
+    }
+
+    /// One message framed into one buffer.
     pub fn encode(self, body: &[u8]) -> Vec<u8> {
         match self {
             Framing::Lsp => {

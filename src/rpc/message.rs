@@ -221,6 +221,35 @@ pub fn error_response(id: &str, code: i32, message: &str, data: Option<Value>) -
     response_text(id, "error", &error_object(code, message, data).to_string())
 }
 
+/// A response as the dispatcher hands it to the transport: whole text, or a result kept in its
+/// own buffer so the writer can put the envelope around it without copying it.
+pub enum Reply {
+    /// A complete message (errors, batches).
+    Text(String),
+    /// `{"jsonrpc":"2.0","id":ID,"result":BODY}`, still in parts.
+    Result {
+        /// The client's id, verbatim.
+        id: String,
+        /// The serialised result.
+        body: Box<RawValue>,
+    },
+}
+
+impl Reply {
+    /// The envelope's head before the result body.
+    pub fn result_head(id: &str) -> String {
+        format!("{{\"jsonrpc\":\"2.0\",\"id\":{id},\"result\":")
+    }
+
+    /// The whole message as one string (batches, the CLI).
+    pub fn into_text(self) -> String {
+        match self {
+            Reply::Text(t) => t,
+            Reply::Result { id, body } => response_text(&id, "result", body.get()),
+        }
+    }
+}
+
 /// A complete response: `{"jsonrpc":"2.0","id":ID,"<member>":BODY}`, where `id` and `body` are
 /// JSON text written as they are (the body is serialised exactly once, by its producer).
 pub fn response_text(id: &str, member: &str, body: &str) -> String {

@@ -16,7 +16,7 @@ use tokio::task::{AbortHandle, JoinSet};
 use super::connection::{Connection, Outbox};
 use super::dispatch::Dispatcher;
 use super::framing::Frame;
-use super::message::{self, codes, error_response, Incoming, Parsed};
+use super::message::{self, codes, error_response, Incoming, Parsed, Reply};
 
 /// Default limit for one incoming frame.
 pub const DEFAULT_MAX_FRAME: usize = 16 * 1024 * 1024;
@@ -157,7 +157,7 @@ impl Server {
                 if self.dispatcher.is_barrier(&method) {
                     // Runs to completion before the next frame is read.
                     let response = self.dispatcher.call(id, &method, params).await;
-                    self.outbox.send_text(response);
+                    self.outbox.send_reply(response);
                 } else {
                     self.spawn_request(id, method, params);
                 }
@@ -225,14 +225,23 @@ impl Server {
             let mut parts: Vec<String> = if ordered {
                 let mut parts = Vec::with_capacity(calls.len());
                 for (id, method, params) in &calls {
-                    parts.push(dispatcher.call(id, method, params.as_deref()).await);
+                    parts.push(
+                        dispatcher
+                            .call(id, method, params.as_deref())
+                            .await
+                            .into_text(),
+                    );
                 }
                 parts
             } else {
                 let futures = calls
                     .iter()
                     .map(|(id, method, params)| dispatcher.call(id, method, params.as_deref()));
-                futures::future::join_all(futures).await
+                futures::future::join_all(futures)
+                    .await
+                    .into_iter()
+                    .map(Reply::into_text)
+                    .collect()
             };
             parts.extend(immediate);
             outbox.send_text(format!("[{}]", parts.join(",")));
@@ -260,7 +269,7 @@ impl Server {
             // Whoever removes the entry answers: this task, or the cancel handler.
             let still_ours = lock(&in_flight).remove(&task_key).is_some();
             if still_ours {
-                outbox.send_text(response);
+                outbox.send_reply(response);
             }
         });
         if map.insert(key.clone(), handle).is_some() {

@@ -279,7 +279,9 @@ test('models.list with a loopback models.dev: real limits replace the placeholde
   assert.equal(m.get('openai/gpt-4o').supportsReasoning, false, 'the placeholder reasoning:true lost to models.dev');
   assert.equal(m.get('openai/gpt-4o').provenance.supportsReasoning, 'models.dev');
   assert.equal(m.get('openai/gpt-4o').supportsTools, true);
-  assert.deepEqual(m.get('openai/gpt-4o').pricing, { input: 2.5, output: 10, cacheRead: 1.25 });
+  // The gateway's own /api/pricing (issue 15) wins over models.dev and adds cache_creation.
+  assert.deepEqual(m.get('openai/gpt-4o').pricing, { input: 2.5, output: 10, cacheRead: 1.25, cacheWrite: 2.5 });
+  assert.equal(m.get('openai/gpt-4o').provenance.pricing, 'gateway');
   assert.equal(m.get('openai/gpt-5.5').contextWindow, 1050000);
   assert.equal(m.get('openai/gpt-5.5').provenance.contextWindow, 'gateway', 'real gateway data wins');
   assert.equal(m.get('openai/gpt-5.5').provenance.maxTokens, 'gateway');
