@@ -167,7 +167,7 @@ fn run_serve(env: Env, max_frame: usize) -> i32 {
     };
     let stdin = BufReader::with_capacity(64 * 1024, std::io::stdin());
     let code = rt.block_on(async {
-        let (connection, io) = Connection::stdio(stdin, std::io::stdout(), max_frame);
+        let (connection, io) = Connection::stdio(stdin, raw_stdout(), max_frame);
         let outbox = connection.outbox.clone();
         let notifier = Notifier::new(move |method, params| outbox.notify(method, params));
         let service = Arc::new(Service::new(env, notifier));
@@ -186,6 +186,17 @@ fn run_serve(env: Env, max_frame: usize) -> i32 {
     let (code, io) = code;
     io.join();
     code
+}
+
+/// Standard output without `Stdout`'s line buffering: `LineWriter` scans every write for its
+/// last newline, which for a 3 MB model list cost more than copying it. The writer thread owns
+/// this handle and flushes each message itself.
+fn raw_stdout() -> Box<dyn Write + Send> {
+    use std::os::fd::AsFd;
+    match std::io::stdout().as_fd().try_clone_to_owned() {
+        Ok(fd) => Box::new(std::fs::File::from(fd)),
+        Err(_) => Box::new(std::io::stdout()),
+    }
 }
 
 /// Runs one request in-process; `Ok(result)` or `Err(error object)`.

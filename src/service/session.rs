@@ -101,9 +101,13 @@ impl Session {
         let session = lock(&self.options).clone();
         let empty = Value::Object(Default::default());
         let (opts, mut warnings) = Options::parse(&[&session, call_options.unwrap_or(&empty)], env);
-        let (key, key_source) = self.resolve_key(env, credentials, api_key, &mut warnings);
+        let mut stored = Stored {
+            credentials,
+            read: None,
+        };
+        let (key, key_source) = self.resolve_key(env, &mut stored, api_key, &mut warnings);
         let (management_token, token_source) =
-            self.resolve_token(env, credentials, &opts, &mut warnings);
+            self.resolve_token(env, &mut stored, &opts, &mut warnings);
         CallContext {
             opts: Arc::new(opts),
             key,
@@ -120,7 +124,7 @@ impl Session {
     fn resolve_token(
         &self,
         env: &Env,
-        credentials: &Credentials,
+        stored: &mut Stored<'_>,
         opts: &Options,
         warnings: &mut Vec<String>,
     ) -> (Option<String>, KeySource) {
@@ -130,13 +134,12 @@ impl Session {
         if let Some(t) = lock(&self.token).clone() {
             return (Some(t), KeySource::Session);
         }
-        match credentials.read_management_token() {
-            Ok(Some(t)) => return (Some(t), KeySource::AuthFile),
-            Ok(None) => {}
-            Err(e) => {
-                let w = e.to_string();
-                if !warnings.contains(&w) {
-                    warnings.push(w);
+        match stored.get() {
+            Ok((_, Some(t))) => return (Some(t.clone()), KeySource::AuthFile),
+            Ok(_) => {}
+            Err(w) => {
+                if !warnings.contains(w) {
+                    warnings.push(w.clone());
                 }
             }
         }
@@ -150,7 +153,7 @@ impl Session {
     fn resolve_key(
         &self,
         env: &Env,
-        credentials: &Credentials,
+        stored: &mut Stored<'_>,
         param: Option<&str>,
         warnings: &mut Vec<String>,
     ) -> (Option<String>, KeySource) {
@@ -160,15 +163,36 @@ impl Session {
         if let Some(k) = lock(&self.key).clone() {
             return (Some(k), KeySource::Session);
         }
-        // A small read, no lock: cheap enough to stay on the runtime.
-        match credentials.read_key() {
-            Ok(Some(k)) => return (Some(k), KeySource::AuthFile),
-            Ok(None) => {}
-            Err(e) => warnings.push(e.to_string()),
+        match stored.get() {
+            Ok((Some(k), _)) => return (Some(k.clone()), KeySource::AuthFile),
+            Ok(_) => {}
+            Err(w) => {
+                if !warnings.contains(w) {
+                    warnings.push(w.clone());
+                }
+            }
         }
         match &env.api_key {
             Some(k) => (Some(k.clone()), KeySource::Env),
             None => (None, KeySource::None),
         }
+    }
+}
+
+/// OpenCode's credentials file, read at most once per call (key and management token come from
+/// the same file). A small read with no lock: cheap enough to stay on the runtime.
+struct Stored<'a> {
+    credentials: &'a Credentials,
+    read: Option<StoredPair>,
+}
+
+/// The stored key and management token, or why the file could not be read.
+type StoredPair = Result<(Option<String>, Option<String>), String>;
+
+impl Stored<'_> {
+    fn get(&mut self) -> &StoredPair {
+        let credentials = self.credentials;
+        self.read
+            .get_or_insert_with(|| credentials.read_both().map_err(|e| e.to_string()))
     }
 }

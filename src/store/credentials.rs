@@ -16,6 +16,16 @@ pub const PROVIDER_ID: &str = "omniroute";
 /// OpenCode keeps it byte for byte when it rewrites the file).
 pub const MANAGEMENT_ID: &str = "omniroute-management";
 
+/// The trimmed `key` of entry `id`, when there is a non-empty one.
+fn key_of(entries: &Map<String, Value>, id: &str) -> Option<String> {
+    entries
+        .get(id)
+        .and_then(|e| e.get("key"))
+        .and_then(Value::as_str)
+        .filter(|k| !k.trim().is_empty())
+        .map(|k| k.trim().to_string())
+}
+
 fn corrupt(path: &Path, why: impl std::fmt::Display) -> ServiceError {
     ServiceError::CredentialsFile {
         path: path.display().to_string(),
@@ -66,33 +76,34 @@ impl Credentials {
     }
 
     /// The `key` of one entry.
-    fn read_entry(&self, id: &str) -> Result<Option<String>, ServiceError> {
-        let (path, entries) = match self.content.as_deref() {
-            Some(content) => {
-                let path = PathBuf::from("$OPENCODE_AUTH_CONTENT");
-                let entries = parse(&path, content)?;
-                (path, entries)
-            }
+    /// The stored key and management token, from one read of the file.
+    pub fn read_both(&self) -> Result<(Option<String>, Option<String>), ServiceError> {
+        let entries = self.read_entries()?;
+        Ok((
+            key_of(&entries, PROVIDER_ID),
+            key_of(&entries, MANAGEMENT_ID),
+        ))
+    }
+
+    fn read_entries(&self) -> Result<Map<String, Value>, ServiceError> {
+        match self.content.as_deref() {
+            Some(content) => parse(&PathBuf::from("$OPENCODE_AUTH_CONTENT"), content),
             None => {
                 let path = self.path.clone();
                 let text = match std::fs::read(&path) {
                     Ok(bytes) => {
                         String::from_utf8(bytes).map_err(|_| corrupt(&path, "it is not UTF-8"))?
                     }
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Map::new()),
                     Err(e) => return Err(corrupt(&path, format!("cannot be read ({e})"))),
                 };
-                let entries = parse(&path, &text)?;
-                (path, entries)
+                parse(&path, &text)
             }
-        };
-        let _ = path;
-        Ok(entries
-            .get(id)
-            .and_then(|e| e.get("key"))
-            .and_then(Value::as_str)
-            .filter(|k| !k.trim().is_empty())
-            .map(|k| k.trim().to_string()))
+        }
+    }
+
+    fn read_entry(&self, id: &str) -> Result<Option<String>, ServiceError> {
+        Ok(key_of(&self.read_entries()?, id))
     }
 
     /// Runs `edit` on the file's entries under an exclusive lock and writes the result atomically.
