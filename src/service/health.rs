@@ -95,9 +95,14 @@ impl Service {
 
     /// A reading younger than `healthTtl`, without waiting (for hot calls).
     pub fn peek_health(&self, ctx: &CallContext) -> Option<Arc<HealthReading>> {
-        let slot = lock(&self.health.slots)
-            .get(&Self::health_key(ctx))
-            .cloned()?;
+        let slot = {
+            let slots = lock(&self.health.slots);
+            // No reading was ever taken (most sessions): skip the key's two hashes.
+            if slots.is_empty() {
+                return None;
+            }
+            slots.get(&Self::health_key(ctx)).cloned()?
+        };
         slot.current()
             .filter(|e| e.loaded.elapsed() < ctx.opts.health_ttl)
             .map(|e| e.value)
