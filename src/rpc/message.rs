@@ -193,9 +193,12 @@ pub fn classify(raw: &RawValue) -> Incoming<'_> {
     }
 }
 
-/// A string, `null`, or an integer that fits 64 bits (signed or unsigned), as written.
+/// A string, `null`, or an integer that fits 64 bits (signed or unsigned) as serde_json reads
+/// it (`-0` is a float to it, so not an id).
 fn valid_id(t: &str) -> bool {
-    t == NULL || t.starts_with('"') || t.parse::<i64>().is_ok() || t.parse::<u64>().is_ok()
+    t == NULL
+        || t.starts_with('"')
+        || serde_json::from_str::<Value>(t).is_ok_and(|v| v.is_i64() || v.is_u64())
 }
 
 fn invalid<'a>(id: &'a str, message: &str) -> Incoming<'a> {
@@ -310,6 +313,11 @@ mod tests {
             Incoming::Response
         ));
         assert!(matches!(one("3"), Incoming::Invalid { .. }));
+        // The fuzzer's find: `-0` is a float to serde_json, not an integer id.
+        assert!(matches!(
+            one(r#"{"jsonrpc":"2.0","id":-0,"method":"a"}"#),
+            Incoming::Invalid { id: "null", .. }
+        ));
         assert!(matches!(parse("[]"), Parsed::Batch(v) if v.is_empty()));
         assert!(matches!(parse("{"), Parsed::ParseError(_)));
     }
