@@ -130,11 +130,6 @@ impl Service {
 
     // ----- background --------------------------------------------------------------------
 
-    /// Background refreshes still running.
-    pub fn background_running(&self) -> usize {
-        self.background.running()
-    }
-
     /// Lets running background refreshes finish for up to `limit` (so what they bring lands
     /// in the snapshot for the next start), then stops the rest.
     pub async fn finish_background(&self, limit: Duration) {

@@ -65,18 +65,8 @@ impl Credentials {
         &self.path
     }
 
-    /// The stored key, honouring `OPENCODE_AUTH_CONTENT` (which replaces the file for reads).
-    pub fn read_key(&self) -> Result<Option<String>, ServiceError> {
-        self.read_entry(PROVIDER_ID)
-    }
-
-    /// The stored management token (entry [`MANAGEMENT_ID`]).
-    pub fn read_management_token(&self) -> Result<Option<String>, ServiceError> {
-        self.read_entry(MANAGEMENT_ID)
-    }
-
-    /// The `key` of one entry.
-    /// The stored key and management token, from one read of the file.
+    /// The stored key and management token (entry [`MANAGEMENT_ID`]), from one read of the file,
+    /// honouring `OPENCODE_AUTH_CONTENT` (which replaces the file for reads).
     pub fn read_both(&self) -> Result<(Option<String>, Option<String>), ServiceError> {
         let entries = self.read_entries()?;
         Ok((
@@ -100,10 +90,6 @@ impl Credentials {
                 parse(&path, &text)
             }
         }
-    }
-
-    fn read_entry(&self, id: &str) -> Result<Option<String>, ServiceError> {
-        Ok(key_of(&self.read_entries()?, id))
     }
 
     /// Runs `edit` on the file's entries under an exclusive lock and writes the result atomically.
