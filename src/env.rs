@@ -26,6 +26,25 @@ pub struct Env {
     /// Other tools' config locations, for `export --write` without a path: `HOME` (or
     /// `USERPROFILE`), `XDG_CONFIG_HOME`, `APPDATA`, `CONTINUE_GLOBAL_DIR`, `CRUSH_GLOBAL_CONFIG`.
     pub dirs: ToolDirs,
+    /// This binary: version, size and modification time of the executable. Persisted views
+    /// carry it, so a rebuilt or upgraded binary never serves what an older one built.
+    pub binary: String,
+}
+
+/// See [`Env::binary`].
+fn binary_stamp() -> String {
+    let meta = std::env::current_exe().and_then(std::fs::metadata);
+    let (size, mtime) = match meta {
+        Ok(m) => (
+            m.len(),
+            m.modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_nanos()),
+        ),
+        Err(_) => (0, 0),
+    };
+    format!("{}+{size}+{mtime}", env!("CARGO_PKG_VERSION"))
 }
 
 /// Where other tools keep their config files (see [`Env::dirs`]).
@@ -104,6 +123,7 @@ impl Env {
                 crush_dir: dir_var("CRUSH_GLOBAL_CONFIG"),
             },
             management_token: var("OMNIROUTE_MANAGEMENT_API_KEY"),
+            binary: binary_stamp(),
         }
     }
 
@@ -120,6 +140,7 @@ impl Env {
             options_json: None,
             dirs: ToolDirs::default(),
             management_token: None,
+            binary: binary_stamp(),
         }
     }
 }

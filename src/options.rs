@@ -313,6 +313,30 @@ impl Options {
         )
     }
 
+    /// A fingerprint of every option that can shape a catalogue view, for persisted views.
+    /// It is taken over all the options with those that only change timing or where files
+    /// live set to their defaults, so an option added later is covered without a change here
+    /// (at worst a view is built again). Credentials print as `***`.
+    pub fn view_fingerprint(&self) -> String {
+        let mut o = self.clone();
+        o.model_cache_ttl = Duration::ZERO;
+        o.refresh_on_list = false;
+        o.request_timeout = Duration::ZERO;
+        o.cache_dir = PathBuf::new();
+        o.offline = false;
+        o.startup_wait = Duration::ZERO;
+        o.snapshot_max_age = Duration::ZERO;
+        o.management_token = None;
+        o.health_ttl = Duration::ZERO;
+        o.models_dev.timeout = Duration::ZERO;
+        o.models_dev.cache_ttl = Duration::ZERO;
+        // Parsed forms whose print may depend on hashing; their raw text is in the fingerprints.
+        o.overrides = Vec::new();
+        o.view.visible = Default::default();
+        o.view.hidden = Default::default();
+        crate::hash::sha256_hex(format!("{o:?}").as_bytes())[..32].to_string()
+    }
+
     /// `scheme://host[:port]` of the base URL, for the management API (`/api/combos`).
     pub fn origin(&self) -> String {
         match Url::parse(&self.base_url) {

@@ -460,9 +460,23 @@ async fn cache_clear_forgets_memory_and_disk() {
     let mut s = Server::spawn(&sb, &[]);
     let opts = options(&base(&gw), None);
     s.ok("models.list", json!({"refresh": true, "options": opts}));
+    // Both are written after answering: the snapshot and the persisted view of the list.
+    let written = |prefix: &str| {
+        std::fs::read_dir(sb.cache_dir())
+            .map(|d| {
+                d.flatten()
+                    .any(|e| e.file_name().to_string_lossy().starts_with(prefix))
+            })
+            .unwrap_or(false)
+    };
+    let start = std::time::Instant::now();
+    while !(written("catalog-") && written("view-")) && start.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let r = s.ok("cache.clear", json!({"scope": "models"}));
     assert_eq!(r["cleared"], json!(["models"]));
-    assert_eq!(r["filesRemoved"], 1);
+    assert_eq!(r["filesRemoved"], 2);
+    assert!(!written("catalog-") && !written("view-"));
     gw.reset().await;
     Mock::given(path("/v1/models"))
         .respond_with(ResponseTemplate::new(500))

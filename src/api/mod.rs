@@ -102,17 +102,27 @@ impl SourceInfo {
         view: &crate::service::CatalogView,
         extra: impl IntoIterator<Item = String>,
     ) -> SourceInfo {
+        SourceInfo::from_parts(
+            view.source,
+            view.fetched_at,
+            view.warnings.iter().cloned().chain(extra),
+        )
+    }
+
+    /// The origin of an answer from its parts (a persisted view has no catalogue in hand).
+    pub fn from_parts(
+        source: crate::catalog::model::Source,
+        fetched_at: Option<std::time::SystemTime>,
+        warnings: impl IntoIterator<Item = String>,
+    ) -> SourceInfo {
         // Warnings quote URLs (and errors from HTTP libraries quote them again): no userinfo.
-        let warnings = view
-            .warnings
-            .iter()
-            .cloned()
-            .chain(extra)
+        let warnings = warnings
+            .into_iter()
             .map(|w| crate::display::redact_urls_in(&w).into_owned())
             .collect();
         SourceInfo {
-            source: view.source,
-            fetched_at: view.fetched_at.map(crate::display::rfc3339),
+            source,
+            fetched_at: fetched_at.map(crate::display::rfc3339),
             warnings,
         }
     }

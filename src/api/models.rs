@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use schemars::JsonSchema;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{Api, Raw, SourceInfo};
@@ -12,6 +12,7 @@ use crate::catalog::diff::{diff, Diff};
 use crate::catalog::model::Model;
 use crate::catalog::pipeline::Catalogue;
 use crate::options::Options;
+use crate::service::views::DiskView;
 use crate::service::{CallContext, CatalogView, Freshness, Service};
 use crate::usage::{self, ledger::Ledger, seams::recent_models};
 use crate::view::memo::PerArc;
@@ -176,6 +177,43 @@ pub fn list_result(
     }
 }
 
+/// The persisted-view kind of a `models.list` answer, when it may be persisted: the curated
+/// view depends on the day and the usage ledger, so it is always chosen afresh.
+fn list_view_kind(opts: &Options, unfiltered: bool) -> Option<&'static str> {
+    if unfiltered || !opts.view.any_filter() {
+        Some("models-all")
+    } else if opts.view.mode != ViewMode::Curated {
+        Some("models")
+    } else {
+        None
+    }
+}
+
+/// What a persisted `models.list` view keeps beside the models.
+#[derive(Serialize, Deserialize)]
+struct ListMeta {
+    count: usize,
+    hidden: Hidden,
+    /// The catalogue's own warnings (the call's are added when it is served).
+    warnings: Vec<String>,
+}
+
+/// A `models.list` answer from a persisted view (`None` when its meta is unreadable).
+fn list_from_disk(disk: DiskView, opts: &Options) -> Option<ModelsListResult> {
+    let meta: ListMeta = serde_json::from_value(disk.meta).ok()?;
+    Some(ModelsListResult {
+        models: Raw::new(disk.body),
+        count: meta.count,
+        hidden: meta.hidden,
+        base_url: crate::display::redact_url(&opts.base_url),
+        origin: SourceInfo::from_parts(
+            disk.source,
+            Some(disk.fetched_at),
+            disk.warnings.into_iter().chain(meta.warnings),
+        ),
+    })
+}
+
 super::call_params! {
 /// `models.search` params: a query, a limit and the filters (each layered over the options).
 pub struct ModelsSearchParams {
@@ -312,10 +350,30 @@ pub fn register(api: &mut Api) {
         |svc: Arc<Service>, p: ModelsListParams| async move {
             let mut ctx = svc.context(p.options.as_ref(), p.api_key.as_deref());
             ctx.startup = p.startup.unwrap_or(false);
-            let view = svc.catalogue(&ctx, freshness(p.refresh, &ctx.opts)).await;
-            let vctx = view_context(&svc, &ctx).await;
             let unfiltered = p.unfiltered.unwrap_or(false);
-            Ok(list_result(&view, &ctx.opts, &vctx, unfiltered))
+            let fresh = freshness(p.refresh, &ctx.opts);
+            let kind = list_view_kind(&ctx.opts, unfiltered);
+            if let (Freshness::CacheFirst, Some(kind)) = (fresh, kind) {
+                if let Some(disk) = svc.view_from_disk(&ctx, kind).await {
+                    if let Some(r) = list_from_disk(disk, &ctx.opts) {
+                        return Ok(r);
+                    }
+                }
+            }
+            let view = svc.catalogue(&ctx, fresh).await;
+            let vctx = view_context(&svc, &ctx).await;
+            let result = list_result(&view, &ctx.opts, &vctx, unfiltered);
+            if let Some(kind) = kind {
+                let meta = ListMeta {
+                    count: result.count,
+                    hidden: result.hidden.clone(),
+                    warnings: view.catalogue.warnings.clone(),
+                };
+                if let Ok(meta) = serde_json::to_value(meta) {
+                    svc.persist_view(&ctx, &view, kind, &result.models.0, meta);
+                }
+            }
+            Ok(result)
         },
     );
     api.method(

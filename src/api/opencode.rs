@@ -14,10 +14,27 @@ use super::{Api, Raw, SourceInfo};
 use crate::catalog::opencode::{provider_block_marked, Mark, ProviderBlock, ViewFilter};
 use crate::error::ServiceError;
 use crate::health::HealthState;
-use crate::service::Service;
+use crate::service::views::DiskView;
+use crate::service::{Freshness, Service};
+use crate::view::ViewMode;
 
 /// The longest `opencode.provider` waits for a health reading.
 const HEALTH_WAIT: Duration = Duration::from_secs(2);
+/// The persisted-view kind of the block.
+const VIEW_KIND: &str = "opencode";
+
+/// An `opencode.provider` answer from a persisted block (`None` when its meta is unreadable).
+fn provider_from_disk(disk: DiskView) -> Option<OpencodeProviderResult> {
+    let warnings: Vec<String> = serde_json::from_value(disk.meta.get("warnings")?.clone()).ok()?;
+    Some(OpencodeProviderResult {
+        provider: Raw::new(disk.body),
+        origin: SourceInfo::from_parts(
+            disk.source,
+            Some(disk.fetched_at),
+            disk.warnings.into_iter().chain(warnings),
+        ),
+    })
+}
 
 super::call_params! {
 /// `opencode.provider` params.
@@ -49,6 +66,20 @@ pub fn register(api: &mut Api) {
         |svc: Arc<Service>, p: OpencodeProviderParams| async move {
             let mut ctx = svc.context(p.options.as_ref(), p.api_key.as_deref());
             ctx.startup = p.startup.unwrap_or(false);
+            let fresh = freshness(p.refresh, &ctx.opts);
+            // The curated view depends on the day and the usage ledger: chosen afresh.
+            let persistable =
+                ctx.opts.view.mode != ViewMode::Curated || !ctx.opts.view.any_filter();
+            // `refresh: false` never waits on the network, for health neither: marks come from
+            // a reading at hand. With none, a new process answers from the persisted block.
+            let cache_first = fresh == Freshness::CacheFirst;
+            if cache_first && persistable && svc.peek_health(&ctx).is_none() {
+                if let Some(disk) = svc.view_from_disk(&ctx, VIEW_KIND).await {
+                    if let Some(r) = provider_from_disk(disk) {
+                        return Ok(r);
+                    }
+                }
+            }
             // Health marks: one bounded read (cached for healthTtl), run beside the catalogue so
             // it adds no wait of its own; a slow or absent management API leaves the block
             // unmarked rather than delaying the host (at start-up, no longer than startupWaitMs).
@@ -56,32 +87,37 @@ pub fn register(api: &mut Api) {
             if ctx.startup {
                 wait = wait.min(ctx.opts.startup_wait);
             }
-            let (view, health) = tokio::join!(
-                svc.catalogue(&ctx, freshness(p.refresh, &ctx.opts)),
-                tokio::time::timeout(wait, reading(&svc, &ctx))
-            );
+            let (view, health) = tokio::join!(svc.catalogue(&ctx, fresh), async {
+                if cache_first {
+                    svc.peek_health(&ctx)
+                } else {
+                    tokio::time::timeout(wait, reading(&svc, &ctx))
+                        .await
+                        .ok()
+                        .map(|(r, _)| r)
+                }
+            });
             let opts = &ctx.opts;
             let filter = ViewFilter {
                 usable_only: opts.usable_only,
                 hide_unhealthy: opts.hide_unhealthy,
             };
-            let marks: HashMap<String, Mark> =
-                match health {
-                    Ok((r, _)) if r.inputs.monitoring.is_some() || r.inputs.providers.is_some() => {
-                        health_map(&r, &view.catalogue)
-                            .iter()
-                            .filter_map(|(id, h)| {
-                                let mark = match h.state {
-                                    HealthState::Down => Mark::Down,
-                                    HealthState::Degraded => Mark::Degraded,
-                                    _ => return None,
-                                };
-                                Some((id.clone(), mark))
-                            })
-                            .collect()
-                    }
-                    _ => HashMap::new(),
-                };
+            let marks: HashMap<String, Mark> = match health {
+                Some(r) if r.inputs.monitoring.is_some() || r.inputs.providers.is_some() => {
+                    health_map(&r, &view.catalogue)
+                        .iter()
+                        .filter_map(|(id, h)| {
+                            let mark = match h.state {
+                                HealthState::Down => Mark::Down,
+                                HealthState::Degraded => Mark::Degraded,
+                                _ => return None,
+                            };
+                            Some((id.clone(), mark))
+                        })
+                        .collect()
+                }
+                _ => HashMap::new(),
+            };
             // The curation filters (what is shown), then usableOnly / hideUnhealthy and marks.
             let selection = if opts.view.any_filter() {
                 let vctx = super::models::view_context(&svc, &ctx).await;
@@ -102,7 +138,12 @@ pub fn register(api: &mut Api) {
                     "opencode|{}|{:?}|{}|{}|{vkey}",
                     opts.base_url, opts.api_mode, filter.usable_only, filter.hide_unhealthy
                 );
-                view.catalogue.view(&key, build)
+                let block = view.catalogue.view(&key, build);
+                if persistable {
+                    let meta = serde_json::json!({ "warnings": view.catalogue.warnings });
+                    svc.persist_view(&ctx, &view, VIEW_KIND, &block, meta);
+                }
+                block
             } else {
                 // Marks change with every health reading: built per call, not memoised.
                 serde_json::value::to_raw_value(&build(&view.catalogue.models))

@@ -3,7 +3,7 @@
 //! connection. Pure: built by the management layer from `/api/pricing`, `/api/pricing/models`
 //! and `/api/providers`, applied after the models.dev merge and before user overrides.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::model::{Model, Origin, Pricing};
 
@@ -12,13 +12,13 @@ use super::model::{Model, Origin, Pricing};
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GatewayExtras {
     /// Provider key (alias or id) → model id → prices (USD per million tokens).
-    pub prices: HashMap<String, HashMap<String, Pricing>>,
+    pub prices: BTreeMap<String, BTreeMap<String, Pricing>>,
     /// Provider id → model id → display name.
-    pub names: HashMap<String, HashMap<String, String>>,
+    pub names: BTreeMap<String, BTreeMap<String, String>>,
     /// Any provider key (alias, id, custom prefix) → every key of the same provider.
-    pub provider_keys: HashMap<String, Vec<String>>,
+    pub provider_keys: BTreeMap<String, Vec<String>>,
     /// Provider keys with at least one active, passing connection; `None` when unknown.
-    pub usable: Option<HashSet<String>>,
+    pub usable: Option<BTreeSet<String>>,
 }
 
 impl GatewayExtras {
@@ -156,7 +156,7 @@ mod tests {
         let mut x = GatewayExtras::default();
         x.prices.insert(
             "kmca".into(),
-            HashMap::from([(
+            BTreeMap::from([(
                 "kimi-k2.6".into(),
                 Pricing {
                     input: Some(1.0),
@@ -166,13 +166,13 @@ mod tests {
         );
         x.names.insert(
             "kimi-coding-apikey".into(),
-            HashMap::from([("kimi-k2.6".into(), "Kimi K2.6".into())]),
+            BTreeMap::from([("kimi-k2.6".into(), "Kimi K2.6".into())]),
         );
         for k in ["kmca", "kimi-coding-apikey"] {
             x.provider_keys
                 .insert(k.into(), vec!["kmca".into(), "kimi-coding-apikey".into()]);
         }
-        x.usable = Some(HashSet::from(["kimi-coding-apikey".to_string()]));
+        x.usable = Some(BTreeSet::from(["kimi-coding-apikey".to_string()]));
         let mut ms = vec![
             model("kimi-coding-apikey/kimi-k2.6", "kimi-coding-apikey"),
             model("cc/claude", "claude"),

@@ -47,7 +47,7 @@ impl Finding {
 /// Indexes built once per derivation (the inputs are shared by thousands of models).
 struct Index<'a> {
     inputs: &'a HealthInputs,
-    prefixes: HashMap<String, String>,
+    prefixes: std::collections::BTreeMap<String, String>,
     stats: HashMap<(&'a str, &'a str), &'a ModelStats>,
     stats_by_model: HashMap<&'a str, &'a ModelStats>,
     now: SystemTime,

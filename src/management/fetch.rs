@@ -3,7 +3,7 @@
 //! analytics, latency statistics, provider state) on the health TTL. Endpoints are asked
 //! concurrently; each refusal is one warning; absent endpoints are skipped silently.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::analytics::{parse_analytics, parse_latency_stats, ModelStats};
@@ -139,7 +139,7 @@ pub fn to_extras(
         }
         x.usable = Some(p.usable());
     }
-    let mut keys: HashMap<String, Vec<String>> = HashMap::new();
+    let mut keys: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for g in groups.into_iter().filter(|g| g.len() > 1) {
         for k in &g {
             keys.insert(k.clone(), g.clone());

@@ -1,7 +1,7 @@
 //! `GET /api/pricing` (USD per million tokens per provider and model) and `GET /api/pricing/models`
 //! (provider alias ↔ id, display names per model).
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use serde_json::Value;
 
@@ -13,7 +13,7 @@ use crate::catalog::model::Pricing;
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GatewayPrices {
     /// provider key → model → prices.
-    pub by_provider: HashMap<String, HashMap<String, Pricing>>,
+    pub by_provider: BTreeMap<String, BTreeMap<String, Pricing>>,
 }
 
 /// One provider of `/api/pricing/models`.
@@ -26,16 +26,16 @@ pub struct ProviderInfo {
     /// Display name of the provider.
     pub name: Option<String>,
     /// Model id → display name (only names that say more than the id).
-    pub model_names: HashMap<String, String>,
+    pub model_names: BTreeMap<String, String>,
 }
 
 /// The parsed `/api/pricing/models`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ProviderCatalog {
     /// Providers keyed by their canonical id.
-    pub providers: HashMap<String, ProviderInfo>,
+    pub providers: BTreeMap<String, ProviderInfo>,
     /// Alias → canonical id.
-    pub alias_to_id: HashMap<String, String>,
+    pub alias_to_id: BTreeMap<String, String>,
 }
 
 impl ProviderCatalog {
@@ -71,12 +71,12 @@ pub fn parse_pricing(body: &Value) -> Result<GatewayPrices, String> {
     let obj = body
         .as_object()
         .ok_or_else(|| "expected an object keyed by provider".to_string())?;
-    let mut by_provider = HashMap::new();
+    let mut by_provider = BTreeMap::new();
     for (provider, models) in obj {
         let Some(models) = models.as_object() else {
             continue;
         };
-        let mut out = HashMap::new();
+        let mut out = BTreeMap::new();
         for (model, p) in models {
             let pricing = Pricing {
                 input: price(p, "input"),
@@ -107,7 +107,7 @@ pub fn parse_pricing_models(body: &Value) -> Result<ProviderCatalog, String> {
         }
         let id = text(p.get("id")).unwrap_or_else(|| key.clone());
         let alias = text(p.get("alias")).unwrap_or_else(|| key.clone());
-        let mut model_names = HashMap::new();
+        let mut model_names = BTreeMap::new();
         for m in p
             .get("models")
             .and_then(Value::as_array)
@@ -131,7 +131,7 @@ pub fn parse_pricing_models(body: &Value) -> Result<ProviderCatalog, String> {
                 id: id.clone(),
                 alias: alias.clone(),
                 name: text(p.get("name")),
-                model_names: HashMap::new(),
+                model_names: BTreeMap::new(),
             });
         entry.model_names.extend(model_names);
     }

@@ -1,7 +1,7 @@
 //! `GET /api/providers`: the gateway's provider connections (secrets already stripped by the
 //! gateway; this parser keeps none anyway) and which providers can serve a request.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::SystemTime;
 
 use serde_json::Value;
@@ -66,8 +66,8 @@ pub struct Providers {
 
 impl Providers {
     /// Provider ids (and custom prefixes) with at least one active, passing connection.
-    pub fn usable(&self) -> HashSet<String> {
-        let mut out = HashSet::new();
+    pub fn usable(&self) -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
         for c in self.connections.iter().filter(|c| c.passing()) {
             out.insert(c.provider.clone());
             if let Some(p) = &c.prefix {
@@ -78,8 +78,8 @@ impl Providers {
     }
 
     /// Every provider id and custom prefix that has any connection.
-    pub fn known(&self) -> HashSet<String> {
-        let mut out = HashSet::new();
+    pub fn known(&self) -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
         for c in &self.connections {
             out.insert(c.provider.clone());
             if let Some(p) = &c.prefix {
@@ -90,7 +90,7 @@ impl Providers {
     }
 
     /// Custom prefix → provider id (`mock` → `openai-compatible-chat-<uuid>`).
-    pub fn prefixes(&self) -> HashMap<String, String> {
+    pub fn prefixes(&self) -> BTreeMap<String, String> {
         self.connections
             .iter()
             .filter_map(|c| c.prefix.clone().map(|p| (p, c.provider.clone())))

@@ -38,22 +38,58 @@ pub struct CatalogView {
     pub fetched_at: Option<SystemTime>,
     /// Warnings for the caller.
     pub warnings: Vec<String>,
+    /// The inputs it was built from (none for the fallback models): what a persisted view of
+    /// it is keyed by.
+    pub(super) built_from: Option<BuiltFrom>,
+}
+
+/// The inputs a served catalogue was built from.
+#[derive(Clone)]
+pub(super) struct BuiltFrom {
+    pub(super) slot: Arc<CatalogSlot>,
+    pub(super) data: Entry<GatewayData>,
+    pub(super) dev: Option<Entry<DevIndex>>,
 }
 
 /// The key a built catalogue is memoised under: gateway data generation, models.dev
 /// generation, and the options that shape the build.
 type BuildKey = (u64, u64, String);
 
-/// Everything cached for one (baseURL, key). `built` and `last_served` are std mutexes held
-/// only to read or replace an `Arc`.
+/// Everything cached for one (baseURL, key). `built`, `last_served`, `identity` and
+/// `persisted` are std mutexes held only to read or replace a value, never across an `.await`
+/// or file work.
 #[derive(Default)]
 pub struct CatalogSlot {
     data: Arc<SingleFlight<GatewayData>>,
     built: Mutex<Option<(BuildKey, Arc<Catalogue>)>>,
     last_served: Mutex<Option<Arc<Catalogue>>>,
+    /// The identity (snapshot payload hash) of one generation of `data`, once known.
+    pub(super) identity: Mutex<Option<(u64, String)>>,
+    /// Views this process wrote, by file, with the (data, models.dev) generations they show.
+    pub(super) persisted: Mutex<std::collections::HashMap<std::path::PathBuf, (u64, u64)>>,
 }
 
-fn snapshot_path(ctx: &CallContext) -> std::path::PathBuf {
+impl CatalogSlot {
+    /// Records the identity of a generation of the gateway data.
+    pub(super) fn set_identity(&self, generation: u64, identity: String) {
+        *lock(&self.identity) = Some((generation, identity));
+    }
+
+    /// Whether gateway data (live or from disk) is in memory.
+    pub(super) fn has_data(&self) -> bool {
+        self.data.current().is_some()
+    }
+
+    /// The identity of a generation, when recorded.
+    pub(super) fn identity_of(&self, generation: u64) -> Option<String> {
+        lock(&self.identity)
+            .as_ref()
+            .filter(|(g, _)| *g == generation)
+            .map(|(_, id)| id.clone())
+    }
+}
+
+pub(super) fn snapshot_path(ctx: &CallContext) -> std::path::PathBuf {
     disk::snapshot_path(
         &ctx.opts.cache_dir,
         &ctx.opts.base_url,
@@ -61,8 +97,17 @@ fn snapshot_path(ctx: &CallContext) -> std::path::PathBuf {
     )
 }
 
+/// The name of a (baseURL, key) pair in file names: the base URL and the key's hash.
+pub(super) fn slot_name(ctx: &CallContext) -> String {
+    format!(
+        "{}\n{}",
+        ctx.opts.base_url,
+        disk::key_hash(ctx.key.as_deref())
+    )
+}
+
 impl Service {
-    fn catalog_slot(&self, ctx: &CallContext) -> Arc<CatalogSlot> {
+    pub(super) fn catalog_slot(&self, ctx: &CallContext) -> Arc<CatalogSlot> {
         let k = (
             ctx.opts.base_url.clone(),
             disk::key_hash(ctx.key.as_deref()),
@@ -85,10 +130,17 @@ impl Service {
         let read = tokio::task::spawn_blocking(move || disk::read_snapshot(&path, &base)).await;
         match read {
             Ok(Ok(Some(snap))) => {
-                slot.data.offer_from_disk(
+                let installed = slot.data.offer_from_disk(
                     snap.data,
                     SystemTime::UNIX_EPOCH + Duration::from_millis(snap.fetched_at_ms),
                 );
+                if let (true, Some(identity), Some(entry)) =
+                    (installed, snap.identity, slot.data.current())
+                {
+                    if entry.from_disk {
+                        slot.set_identity(entry.generation, identity);
+                    }
+                }
             }
             Ok(Ok(None)) => {}
             Ok(Err(w)) => warnings.push(w),
@@ -151,15 +203,18 @@ impl Service {
             .await?;
         if loaded_here.load(std::sync::atomic::Ordering::Relaxed) {
             // Written after answering; atomic, so a reader never sees half of it.
-            let (path, base, at, data) = (
+            let (path, base, at, data, generation) = (
                 snapshot_path(ctx),
                 ctx.opts.base_url.clone(),
                 entry.fetched_at,
                 entry.value.clone(),
+                entry.generation,
             );
+            let slot = self.catalog_slot(ctx);
             tokio::task::spawn_blocking(move || {
-                if let Err(w) = disk::write_snapshot(&path, &base, at, &data) {
-                    tracing::warn!("disk snapshot not written: {w}");
+                match disk::write_snapshot(&path, &base, at, &data) {
+                    Ok(identity) => slot.set_identity(generation, identity),
+                    Err(w) => tracing::warn!("disk snapshot not written: {w}"),
                 }
             });
         }
@@ -341,7 +396,7 @@ impl Service {
                 Some(Ok(l)) => {
                     warnings.extend(l.value.warnings.iter().cloned());
                     let c = self.build(&slot, &l, dev.as_ref(), &ctx.opts);
-                    return served(&slot, c, Source::Live, Some(l.fetched_at), warnings);
+                    return served(&slot, c, Source::Live, (l, dev), warnings);
                 }
                 None => {
                     // Only with a deadline, so `current` is there.
@@ -396,7 +451,7 @@ impl Service {
             .await;
         warnings.extend(dev_warnings);
         let c = self.build(&slot, &data, dev.as_ref(), &ctx.opts);
-        served(&slot, c, source, Some(data.fetched_at), warnings)
+        served(&slot, c, source, (data, dev), warnings)
     }
 
     fn fallback(&self, mut warnings: Vec<String>, ctx: &CallContext) -> CatalogView {
@@ -413,6 +468,7 @@ impl Service {
             source: Source::Fallback,
             fetched_at: None,
             warnings,
+            built_from: None,
         }
     }
 
@@ -453,10 +509,10 @@ fn cached_source(c: &Entry<GatewayData>, fresh: bool) -> Source {
 }
 
 fn served(
-    slot: &CatalogSlot,
+    slot: &Arc<CatalogSlot>,
     catalogue: Arc<Catalogue>,
     source: Source,
-    fetched_at: Option<SystemTime>,
+    (data, dev): (Entry<GatewayData>, Option<Entry<DevIndex>>),
     mut warnings: Vec<String>,
 ) -> CatalogView {
     warnings.extend(catalogue.warnings.iter().cloned());
@@ -464,7 +520,12 @@ fn served(
     CatalogView {
         catalogue,
         source,
-        fetched_at,
+        fetched_at: Some(data.fetched_at),
         warnings,
+        built_from: Some(BuiltFrom {
+            slot: slot.clone(),
+            data,
+            dev,
+        }),
     }
 }

@@ -19,6 +19,7 @@ pub mod health;
 pub mod models_dev;
 pub mod session;
 pub mod single_flight;
+pub mod views;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -60,6 +61,8 @@ pub struct Service {
     matcher: Mutex<Option<MatcherFor>>,
     background: Background,
     health: health::HealthSlots,
+    /// Bumped by `cache.clear`: a view served before it is not written after it.
+    clear_epoch: std::sync::atomic::AtomicU64,
 }
 
 impl Service {
@@ -77,6 +80,7 @@ impl Service {
             matcher: Mutex::default(),
             background: Background::default(),
             health: health::HealthSlots::default(),
+            clear_epoch: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -167,6 +171,12 @@ impl Service {
     /// Clears caches in memory and on disk; returns how many files were removed.
     pub fn clear_cache(&self, ctx: &CallContext, models: bool, models_dev: bool) -> usize {
         let mut files = 0;
+        if models || models_dev {
+            // Views are built from both.
+            self.clear_epoch
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            files += disk::remove_files(&ctx.opts.cache_dir, crate::store::views::VIEW_PREFIX);
+        }
         if models {
             lock(&self.catalogs).clear();
             // Health readings are memory only and derived per catalogue: they go with it.

@@ -41,23 +41,41 @@ impl Service {
         }
         let path = disk::models_dev_path(&opts.cache_dir, &opts.models_dev.url);
         let parsed = tokio::task::spawn_blocking(move || {
-            let (bytes, mtime) = disk::read_models_dev(&path)?;
+            let copy = disk::read_models_dev(&path)?;
+            let index = DevIndex::parse(&copy.body).map_err(|e| {
+                format!(
+                    "ignored the corrupt models.dev copy {} ({e})",
+                    path.display()
+                )
+            });
+            // Its identity (the body's sha256) keys the persisted views; a copy written before
+            // copies carried a header gets one now, once.
+            let validators = copy.validators.clone().unwrap_or_else(|| {
+                let v = crate::http::Validators {
+                    body_hash: Some(crate::hash::sha256_hex(&copy.body)),
+                    ..Default::default()
+                };
+                if index.is_ok() {
+                    if let Err(e) = disk::write_models_dev(&path, &copy.body, copy.fetched_at, &v) {
+                        tracing::debug!("models.dev copy not rewritten with a header: {e}");
+                    }
+                }
+                v
+            });
             Some((
-                DevIndex::parse(&bytes).map_err(|e| {
-                    format!(
-                        "ignored the corrupt models.dev copy {} ({e})",
-                        path.display()
-                    )
+                index.map(|mut i| {
+                    i.set_validators(validators);
+                    i
                 }),
-                mtime,
+                copy.fetched_at,
             ))
         })
         .await
         .ok()
         .flatten();
         match parsed {
-            Some((Ok(index), mtime)) => {
-                slot.offer_from_disk(index, mtime);
+            Some((Ok(index), fetched_at)) => {
+                slot.offer_from_disk(index, fetched_at);
             }
             Some((Err(w), _)) => warnings.push(w),
             None => {}
@@ -142,12 +160,13 @@ impl Service {
                     };
                 let path = disk::models_dev_path(&opts.cache_dir, &md.url);
                 // Parsed off the runtime: it overlaps the gateway's parse on another core.
+                let kept = validators.clone();
                 let index = tokio::task::spawn_blocking(move || {
                     let index = DevIndex::parse(&bytes);
                     if index.is_ok() {
                         tokio::task::spawn_blocking(move || {
-                            if let Err(e) = crate::store::atomic::write_atomic(&path, &bytes, false)
-                            {
+                            let now = SystemTime::now();
+                            if let Err(e) = disk::write_models_dev(&path, &bytes, now, &kept) {
                                 tracing::warn!(
                                     "models.dev copy not written to {}: {e}",
                                     path.display()

@@ -48,7 +48,7 @@ pub enum Reason {
 }
 
 /// How many models each reason hid (each hidden model counted once, under its first reason).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct HiddenByReason {
     /// `hiddenModels`.
@@ -72,7 +72,7 @@ pub struct HiddenByReason {
 }
 
 /// What a view left out.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Hidden {
     /// Models not shown.

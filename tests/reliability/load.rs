@@ -79,7 +79,7 @@ fn load_ten_thousand_pipelined_requests_on_one_connection() {
     assert_no_panic(&server.stderr_text());
 }
 
-/// Every cache file parses as JSON; returns how many were read.
+/// Every cache file is whole JSON (a header line, then the data); returns how many were read.
 fn check_cache(dir: &std::path::Path) -> Result<usize, String> {
     let mut n = 0;
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -95,8 +95,15 @@ fn check_cache(dir: &std::path::Path) -> Result<usize, String> {
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => continue,
             Err(err) => return Err(format!("{name}: {err}")),
         };
-        serde_json::from_slice::<Value>(&bytes)
-            .map_err(|err| format!("{name} is not valid JSON ({err}), {} bytes", bytes.len()))?;
+        // A header line and the data (snapshots, models.dev copies, views): each whole JSON.
+        let mut values = 0;
+        for v in serde_json::Deserializer::from_slice(&bytes).into_iter::<Value>() {
+            v.map_err(|err| format!("{name} is not valid JSON ({err}), {} bytes", bytes.len()))?;
+            values += 1;
+        }
+        if values == 0 {
+            return Err(format!("{name} is empty"));
+        }
         n += 1;
     }
     Ok(n)

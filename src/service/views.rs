@@ -1,0 +1,188 @@
+//! Instant warm start: a new process answers a host's cache-first view (`models.list` /
+//! `opencode.provider` with `refresh: false`) from a persisted view when the gateway data, the
+//! models.dev copy, the options and the binary are exactly those it was built from, without
+//! reading the snapshot, parsing models.dev, matching or serializing. The catalogue is then
+//! warmed behind the answer (so `models/changed` diffs and later calls work as usual), and the
+//! background refresh runs as after any snapshot answer.
+//!
+//! Views are written after answering, from the catalogue that answered, once per (file, data
+//! generation, models.dev generation). Identities come from the file headers (`store::disk`),
+//! so checking them costs two reads of a few hundred bytes.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use serde_json::value::RawValue;
+use serde_json::Value;
+
+use super::catalogue::{slot_name, BuiltFrom};
+use super::{lock, CallContext, CatalogView, Freshness, Service};
+use crate::catalog::model::Source;
+use crate::options::Options;
+use crate::store::{disk, views};
+
+/// A view answered from disk.
+pub struct DiskView {
+    /// The view's JSON text.
+    pub body: Arc<RawValue>,
+    /// What was stored beside it (the api layer's counts and warnings).
+    pub meta: Value,
+    /// Always `snapshot`: the data is the disk snapshot's.
+    pub source: Source,
+    /// When the snapshot's data was fetched.
+    pub fetched_at: SystemTime,
+    /// The call's own warnings (invalid options, unreadable credentials).
+    pub warnings: Vec<String>,
+}
+
+/// The models.dev identity a view of these options is built with: `off` when enrichment is
+/// off, else the copy's body hash (`None` when it is not known).
+fn dev_identity_on_disk(opts: &Options) -> Option<String> {
+    if !opts.models_dev.enabled {
+        return Some("off".into());
+    }
+    let path = disk::models_dev_path(&opts.cache_dir, &opts.models_dev.url);
+    disk::read_models_dev_header(&path)?.validators.body_hash
+}
+
+impl Service {
+    /// The inputs a view of `kind` for this call would be keyed by, with the gateway identity
+    /// given.
+    fn view_inputs(
+        &self,
+        opts: &Options,
+        gateway: String,
+        models_dev: String,
+    ) -> views::ViewInputs {
+        views::ViewInputs {
+            gateway,
+            models_dev,
+            options: opts.view_fingerprint(),
+            binary: self.env.binary.clone(),
+        }
+    }
+
+    /// The persisted view of `kind` for this call, when this process has nothing in memory
+    /// for its gateway yet and the disk holds a view built from exactly the inputs on disk
+    /// now (a snapshot younger than `snapshotMaxAge`). On a hit the catalogue is warmed in the
+    /// background, as a cache-first call would have done.
+    pub async fn view_from_disk(
+        self: &Arc<Self>,
+        ctx: &CallContext,
+        kind: &str,
+    ) -> Option<DiskView> {
+        let slot = self.catalog_slot(ctx);
+        if slot.has_data() {
+            return None;
+        }
+        let opts = ctx.opts.clone();
+        let (name, max_age) = (slot_name(ctx), ctx.opts.snapshot_max_age);
+        let snapshot = super::catalogue::snapshot_path(ctx);
+        let this = self.clone();
+        let kind_owned = kind.to_string();
+        let found = tokio::task::spawn_blocking(move || {
+            let header = disk::read_snapshot_header(&snapshot, &opts.base_url)?;
+            let fetched_at = SystemTime::UNIX_EPOCH + Duration::from_millis(header.fetched_at_ms);
+            let age = SystemTime::now()
+                .duration_since(fetched_at)
+                .unwrap_or_default();
+            if age > max_age {
+                return None;
+            }
+            let inputs = this.view_inputs(&opts, header.identity, dev_identity_on_disk(&opts)?);
+            let path = views::view_path(&opts.cache_dir, &name, &kind_owned, &inputs.options);
+            let stored = views::read_view(&path, &inputs)?;
+            Some((stored, fetched_at))
+        })
+        .await
+        .ok()
+        .flatten();
+        let Some((stored, fetched_at)) = found else {
+            tracing::debug!("no persisted {kind} view for these inputs: building it");
+            return None;
+        };
+        tracing::debug!("answered from the persisted {kind} view; warming the catalogue behind it");
+        let (this, warm) = (self.clone(), ctx.clone());
+        self.background.spawn(async move {
+            this.catalogue(&warm, Freshness::CacheFirst).await;
+        });
+        Some(DiskView {
+            body: stored.body,
+            meta: stored.meta,
+            source: Source::Snapshot,
+            fetched_at,
+            warnings: ctx.warnings.clone(),
+        })
+    }
+
+    /// Keeps `body`, the serialized view of `kind` that answered this call, for the next new
+    /// process (written in the background, at most once per inputs). `meta` goes beside it.
+    pub fn persist_view(
+        self: &Arc<Self>,
+        ctx: &CallContext,
+        view: &CatalogView,
+        kind: &str,
+        body: &Arc<RawValue>,
+        meta: Value,
+    ) {
+        let Some(BuiltFrom { slot, data, dev }) = view.built_from.clone() else {
+            return;
+        };
+        let models_dev = if !ctx.opts.models_dev.enabled {
+            "off".to_string()
+        } else {
+            // Built without its models.dev copy (download pending or failed): not the view a
+            // new process would build from the disk, so it is not kept.
+            match dev
+                .as_ref()
+                .and_then(|d| d.value.validators().body_hash.clone())
+            {
+                Some(h) => h,
+                None => return,
+            }
+        };
+        let options = ctx.opts.view_fingerprint();
+        let path = views::view_path(&ctx.opts.cache_dir, &slot_name(ctx), kind, &options);
+        let generations = (data.generation, dev.as_ref().map_or(0, |d| d.generation));
+        {
+            let mut done = lock(&slot.persisted);
+            if done.get(&path) == Some(&generations) {
+                return;
+            }
+            done.insert(path.clone(), generations);
+        }
+        let epoch = self.clear_epoch.load(Ordering::SeqCst);
+        let (this, body, binary) = (self.clone(), body.clone(), self.env.binary.clone());
+        let task = async move {
+            let written = tokio::task::spawn_blocking(move || {
+                let gateway = match slot.identity_of(data.generation) {
+                    Some(id) => id,
+                    None => {
+                        let (_, id) = disk::encode_snapshot_data(&data.value)?;
+                        slot.set_identity(data.generation, id.clone());
+                        id
+                    }
+                };
+                let inputs = views::ViewInputs {
+                    gateway,
+                    models_dev,
+                    options,
+                    binary,
+                };
+                // cache.clear since this view was served: it is not written back.
+                if this.clear_epoch.load(Ordering::SeqCst) != epoch {
+                    return Ok(());
+                }
+                views::write_view(&path, &inputs, &body, &meta).map_err(|e| e.to_string())
+            })
+            .await;
+            match written {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => tracing::debug!("persisted view not written: {e}"),
+                Err(e) => tracing::debug!("persisted view not written: {e}"),
+            }
+        };
+        self.background.spawn(task);
+    }
+}
