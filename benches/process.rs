@@ -410,6 +410,33 @@ fn one_run(mock: &Mock, g: &Generated, n: usize, args: &Args, s: &mut Samples, r
     );
     let snap_hwm = q.vm_hwm_kib();
     q.kill();
+    let list_bytes = raw_response(&v);
+
+    // 4b. the same for opencode.provider (a new process, its first call)
+    let (mut q, t2) = Proc::spawn(&sb, None, "snapshot-oc");
+    initialize(&mut q, &opts);
+    let (snap_oc, v) = q.call("opencode.provider", json!({"refresh": false}));
+    let oc_first_answer = t2.elapsed();
+    assert_eq!(v["result"]["source"], "snapshot");
+    q.kill();
+    let oc_bytes = raw_response(&v);
+
+    // 4c. the floor: the same bytes through the same pipe from a process that does nothing
+    let floor_list = floor(&sb, &list_bytes);
+    let floor_oc = floor(&sb, &oc_bytes);
+
+    // 4d. without the persisted views: the snapshot parsed, matched, built and serialized
+    let cache = sb.dir.path().join("cache/omniroute-rpc");
+    for e in std::fs::read_dir(&cache).expect("cache dir").flatten() {
+        if e.file_name().to_string_lossy().starts_with("view-") {
+            std::fs::remove_file(e.path()).expect("remove view");
+        }
+    }
+    let (mut q, _) = Proc::spawn(&sb, None, "snapshot-built");
+    initialize(&mut q, &opts);
+    let (snap_built, v) = q.call("models.list", json!({"refresh": false}));
+    assert_eq!(v["result"]["source"], "snapshot");
+    q.kill();
     mock.set_delay_ms(0);
 
     if record {
@@ -425,6 +452,19 @@ fn one_run(mock: &Mock, g: &Generated, n: usize, args: &Args, s: &mut Samples, r
         s.push("peak_rss_after_cold_mib", hwm as f64 / 1024.0);
         s.push("peak_rss_end_mib", hwm_end as f64 / 1024.0);
         s.push("snapshot_peak_rss_mib", snap_hwm as f64 / 1024.0);
+        s.push("snapshot_opencode_provider_ms", ms(snap_oc));
+        s.push("snapshot_spawn_to_opencode_ms", ms(oc_first_answer));
+        s.push("floor_models_list_ms", ms(floor_list));
+        s.push("floor_opencode_provider_ms", ms(floor_oc));
+        s.push(
+            "snapshot_service_models_list_ms",
+            ms(snap.saturating_sub(floor_list)),
+        );
+        s.push(
+            "snapshot_service_opencode_ms",
+            ms(snap_oc.saturating_sub(floor_oc)),
+        );
+        s.push("snapshot_built_models_list_ms", ms(snap_built));
         s.push("opencode_models", oc_models as f64);
         for (path, c) in cold_counts {
             let key: &'static str = match path.as_str() {
@@ -435,6 +475,63 @@ fn one_run(mock: &Mock, g: &Generated, n: usize, args: &Args, s: &mut Samples, r
             };
             s.push(key, c as f64);
         }
+    }
+}
+
+/// A response line as the server wrote it (serde_json keeps the key order of the text).
+fn raw_response(v: &Value) -> Vec<u8> {
+    let mut bytes = serde_json::to_vec(v).expect("serialize");
+    bytes.push(b'\n');
+    bytes
+}
+
+/// The floor of a reply's time: a process that does nothing but answer each request line
+/// with `reply` (this bench binary in `--floor` mode), timed like [`Proc::call`].
+fn floor(sb: &Sandbox, reply: &[u8]) -> Duration {
+    let file = sb.dir.path().join("floor-reply.ndjson");
+    std::fs::write(&file, reply).expect("write the floor reply");
+    let exe = std::env::current_exe().expect("bench binary");
+    let mut child = Command::new(exe)
+        .arg("--floor")
+        .arg(&file)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn the floor process");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let mut stdout = BufReader::with_capacity(1 << 20, child.stdout.take().expect("stdout"));
+    let mut best = Duration::MAX;
+    // The first answer warms the page cache and the pipe; the floor is the best of three.
+    for _ in 0..3 {
+        let mut line = String::new();
+        let t = Instant::now();
+        stdin.write_all(b"{}\n").expect("write");
+        stdin.flush().expect("flush");
+        stdout.read_line(&mut line).expect("read");
+        best = best.min(t.elapsed());
+        assert_eq!(line.len(), reply.len());
+    }
+    drop(stdin);
+    let _ = child.wait();
+    best
+}
+
+/// `--floor FILE`: answer every line read from stdin with the bytes of FILE, unbuffered.
+fn serve_floor(file: &str) {
+    use std::os::fd::AsFd;
+    let reply = std::fs::read(file).expect("floor reply");
+    let mut out = std::fs::File::from(
+        std::io::stdout()
+            .as_fd()
+            .try_clone_to_owned()
+            .expect("stdout fd"),
+    );
+    let stdin = std::io::stdin();
+    let mut line = String::new();
+    while stdin.read_line(&mut line).map(|n| n > 0).unwrap_or(false) {
+        out.write_all(&reply).expect("write reply");
+        line.clear();
     }
 }
 
@@ -533,6 +630,41 @@ fn print_table(results: &Value, sizes: &[usize]) {
             "… spawn → snapshot list answered (ms)",
             true,
         ),
+        (
+            "snapshot_service_models_list_ms",
+            "… of which in the service (answer − floor) (ms)",
+            true,
+        ),
+        (
+            "floor_models_list_ms",
+            "… floor: same bytes, same pipe, do-nothing process (ms)",
+            true,
+        ),
+        (
+            "snapshot_built_models_list_ms",
+            "snapshot-warm models.list without persisted views (ms)",
+            true,
+        ),
+        (
+            "snapshot_opencode_provider_ms",
+            "snapshot-warm opencode.provider, new process (ms)",
+            true,
+        ),
+        (
+            "snapshot_service_opencode_ms",
+            "… of which in the service (answer − floor) (ms)",
+            true,
+        ),
+        (
+            "floor_opencode_provider_ms",
+            "… floor: same bytes, same pipe, do-nothing process (ms)",
+            true,
+        ),
+        (
+            "snapshot_spawn_to_opencode_ms",
+            "… spawn → snapshot block answered (ms)",
+            true,
+        ),
         ("opencode_provider_ms", "opencode.provider, warm (ms)", true),
         (
             "capabilities_rps",
@@ -619,6 +751,11 @@ fn profile(mock: &Mock, fixture: &Value, n: usize, args: &Args) {
 }
 
 fn main() {
+    let argv: Vec<String> = std::env::args().collect();
+    if let Some(i) = argv.iter().position(|a| a == "--floor") {
+        serve_floor(argv.get(i + 1).expect("--floor FILE"));
+        return;
+    }
     let args = parse_args();
     let fixture_bytes = support::fixture_bytes();
     let fixture: Value = serde_json::from_slice(&fixture_bytes).expect("fixture JSON");

@@ -9,7 +9,7 @@
 //!          ├──► usage ─► store, options             the usage ledger and its summaries
 //!          └──► service ─► gateway ─► catalog ─► modelsdev ─► http
 //!                 │          └──► http              (gateway and models.dev share the client)
-//!                 ├──► store ─► gateway (its data types), error
+//!                 ├──► store ─► gateway (its data types), http (validators), error
 //!                 └──► options ─► catalog, env      leaf helpers: display, env, error, http
 //! ```
 //!

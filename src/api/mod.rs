@@ -272,19 +272,42 @@ impl Api {
 
 /// Pre-serialised JSON (a model list serialised once per catalogue) typed as `T` in the schema.
 #[derive(Debug, Clone)]
-pub struct Raw<T>(pub Arc<RawValue>, std::marker::PhantomData<T>);
+pub struct Raw<T>(RawText, std::marker::PhantomData<T>);
+
+/// The text of a [`Raw`]: shared with a catalogue's memo, or owned (read from disk once).
+#[derive(Debug, Clone)]
+enum RawText {
+    Shared(Arc<RawValue>),
+    Owned(Box<RawValue>),
+}
 
 impl<T> Raw<T> {
-    /// Wraps already-serialized JSON.
+    /// Wraps already-serialized JSON shared with a memo.
     pub fn new(v: Arc<RawValue>) -> Self {
-        Raw(v, std::marker::PhantomData)
+        Raw(RawText::Shared(v), std::marker::PhantomData)
+    }
+
+    /// Wraps already-serialized JSON this answer owns (no copy into an `Arc`).
+    pub fn owned(v: Box<RawValue>) -> Self {
+        Raw(RawText::Owned(v), std::marker::PhantomData)
+    }
+
+    /// The shared text, when it is shared.
+    pub fn shared(&self) -> Option<&Arc<RawValue>> {
+        match &self.0 {
+            RawText::Shared(v) => Some(v),
+            RawText::Owned(_) => None,
+        }
     }
 }
 
 impl<T> Serialize for Raw<T> {
     /// Writes the JSON text as it is (serde_json copies a `RawValue` verbatim).
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize(s)
+        match &self.0 {
+            RawText::Shared(v) => v.serialize(s),
+            RawText::Owned(v) => v.serialize(s),
+        }
     }
 }
 

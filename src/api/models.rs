@@ -202,7 +202,7 @@ struct ListMeta {
 fn list_from_disk(disk: DiskView, opts: &Options) -> Option<ModelsListResult> {
     let meta: ListMeta = serde_json::from_value(disk.meta).ok()?;
     Some(ModelsListResult {
-        models: Raw::new(disk.body),
+        models: Raw::owned(disk.body),
         count: meta.count,
         hidden: meta.hidden,
         base_url: crate::display::redact_url(&opts.base_url),
@@ -369,8 +369,10 @@ pub fn register(api: &mut Api) {
                     hidden: result.hidden.clone(),
                     warnings: view.catalogue.warnings.clone(),
                 };
-                if let Ok(meta) = serde_json::to_value(meta) {
-                    svc.persist_view(&ctx, &view, kind, &result.models.0, meta);
+                if let (Ok(meta), Some(models)) =
+                    (serde_json::to_value(meta), result.models.shared())
+                {
+                    svc.persist_view(&ctx, &view, kind, models, meta);
                 }
             }
             Ok(result)

@@ -27,7 +27,7 @@ const VIEW_KIND: &str = "opencode";
 fn provider_from_disk(disk: DiskView) -> Option<OpencodeProviderResult> {
     let warnings: Vec<String> = serde_json::from_value(disk.meta.get("warnings")?.clone()).ok()?;
     Some(OpencodeProviderResult {
-        provider: Raw::new(disk.body),
+        provider: Raw::owned(disk.body),
         origin: SourceInfo::from_parts(
             disk.source,
             Some(disk.fetched_at),
@@ -39,7 +39,8 @@ fn provider_from_disk(disk: DiskView) -> Option<OpencodeProviderResult> {
 super::call_params! {
 /// `opencode.provider` params.
 pub struct OpencodeProviderParams {
-    /// As in `models.list` (a host starting up passes false: answer from cache at once).
+    /// As in `models.list` (a host starting up passes false: answer from cache at once; health
+    /// marks then come only from a reading already at hand, never from a wait).
     pub refresh: Option<bool>,
     /// As in `models.list`: the call a host makes at start-up waits at most `startupWaitMs`
     /// for the gateway when anything good is cached.

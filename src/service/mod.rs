@@ -7,6 +7,8 @@
 //!   slot per URL. The maps are std mutexes held only to look up or insert a slot (an `Arc`),
 //!   never across an `.await`; each slot follows [`single_flight`]'s rules.
 //! - `matcher`: the matcher for the last alias table, a std mutex held to compare and replace.
+//! - `clear_epoch`: an atomic counter bumped by `cache.clear`; a persisted view is written only
+//!   if no clear happened since the answer it keeps ([`views`]).
 //! - `background`: handles of background refreshes; they end when their load ends, when the
 //!   host closes stdin (bounded wait, see [`Service::finish_background`]) or at `exit`.
 //!

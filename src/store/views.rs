@@ -10,7 +10,6 @@
 //! [`MAX_VIEWS`] of them, the least recently written going first.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -54,7 +53,7 @@ struct ViewHeader {
 #[derive(Debug)]
 pub struct StoredView {
     /// The view's JSON text, checked to be valid JSON.
-    pub body: Arc<RawValue>,
+    pub body: Box<RawValue>,
     /// What was stored beside it.
     pub meta: Value,
 }
@@ -68,21 +67,22 @@ pub fn view_path(dir: &Path, slot: &str, kind: &str, options: &str) -> PathBuf {
 /// Reads a view when it was built from exactly `inputs`; `None` otherwise (no file, other
 /// inputs, another layout, a torn or corrupt file).
 pub fn read_view(path: &Path, inputs: &ViewInputs) -> Option<StoredView> {
-    let bytes = std::fs::read(path).ok()?;
+    let mut bytes = std::fs::read(path).ok()?;
     let end = memchr::memchr(b'\n', &bytes)?;
     let header: ViewHeader = serde_json::from_slice(&bytes[..end]).ok()?;
     if header.version != VIEW_VERSION || header.inputs != *inputs {
         return None;
     }
-    let body = &bytes[end + 1..];
-    if body.len() != header.len {
+    if bytes.len() - (end + 1) != header.len {
         tracing::debug!("persisted view {} is torn; ignored", path.display());
         return None;
     }
-    let text = String::from_utf8(body.to_vec()).ok()?;
+    // The header goes in place: the text is not copied.
+    bytes.drain(..=end);
+    let text = String::from_utf8(bytes).ok()?;
     match RawValue::from_string(text) {
         Ok(raw) => Some(StoredView {
-            body: Arc::from(raw),
+            body: raw,
             meta: header.meta,
         }),
         Err(e) => {
