@@ -155,9 +155,14 @@ fn closing_stdin_lets_a_running_refresh_land_in_the_snapshot() {
     let mut s = Server::spawn(&sandbox, &[]);
     let r = s.ok("models.list", json!({"startup": true, "options": o}));
     assert_eq!(r["source"], "snapshot", "{r}");
-    // The host goes away at once; the process finishes the refresh (bounded), then exits.
+    // The host goes away at once; the process says it is finishing (so the host need not
+    // wait), finishes the refresh (bounded), then exits.
     let (code, _) = s.close();
     assert_eq!(code, Some(0));
+    let finishing = s.take_notifications("service/finishing", Duration::from_millis(200));
+    assert_eq!(finishing.len(), 1, "{finishing:?}");
+    assert_eq!(finishing[0]["params"]["withinMs"], 10_000);
+    assert!(finishing[0]["params"]["tasks"].as_u64() >= Some(1));
     let mut next = Server::spawn(&sandbox, &[]);
     let mut offline = o.clone();
     offline["offline"] = json!(true);

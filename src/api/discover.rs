@@ -65,6 +65,10 @@ pub fn openrpc_document(api: &Api) -> Value {
             "name": "models/changed",
             "summary": "Sent after a background refresh changed the catalogue.",
             "params": { "baseURL": "string", "source": "string", "fetchedAt": "string", "diff": { "$ref": "#/components/schemas/Diff" } },
+        }, {
+            "name": "service/finishing",
+            "summary": "Sent when the input ended while background work (a refresh) still runs: the process exits on its own within withinMs, so the host need not wait for it.",
+            "params": { "tasks": "integer", "withinMs": "integer" },
         }],
     })
 }

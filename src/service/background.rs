@@ -58,6 +58,12 @@ impl Background {
         tasks.push(handle);
     }
 
+    /// How many tasks are still running.
+    pub fn running(&self) -> usize {
+        let tasks = self.tasks.lock().unwrap_or_else(|p| p.into_inner());
+        tasks.iter().filter(|h| !h.is_finished()).count()
+    }
+
     /// Waits up to `limit` for the running tasks to finish, then stops the rest. Returns how
     /// many finished in time and how many were stopped.
     pub async fn finish(&self, limit: Duration) -> (usize, usize) {

@@ -137,8 +137,17 @@ impl Service {
     // ----- background --------------------------------------------------------------------
 
     /// Lets running background refreshes finish for up to `limit` (so what they bring lands
-    /// in the snapshot for the next start), then stops the rest.
+    /// in the snapshot for the next start), then stops the rest. When work is running, the
+    /// host is told first (`service/finishing`): it need not wait for the exit, which comes on
+    /// its own within `withinMs`.
     pub async fn finish_background(&self, limit: Duration) {
+        let running = self.background.running();
+        if running > 0 {
+            self.notify(
+                "service/finishing",
+                serde_json::json!({"tasks": running, "withinMs": limit.as_millis() as u64}),
+            );
+        }
         let (finished, stopped) = self.background.finish(limit).await;
         if finished + stopped > 0 {
             tracing::info!(

@@ -6,7 +6,8 @@
 //   `$/cancelRequest`. A service that does not even answer `initialize` is killed.
 // - When the child exits, every pending call fails and the next call spawns a new child.
 // - `dispose()` closes stdin (the service exits on EOF) and kills the child if it is still
-//   alive after a grace period.
+//   alive after a grace period — unless the service said it is finishing a refresh
+//   (`service/finishing`): then it is let go to finish and exit on its own.
 // - The child and its pipes are unref'd while nothing is pending, so an idle service never
 //   keeps the host process alive.
 
@@ -43,6 +44,10 @@ export class OmniRouteRpcError extends Error {
  * @property {(method: string, params: any) => void} [onNotification]
  */
 
+/** How long `dispose` waits for a service that said it is finishing a refresh before letting
+ * it go (quick work such as cache writes is done by then). */
+export const FINISHING_WAIT_MS = 100;
+
 export class RpcClient {
   /** @param {RpcClientOptions} [opts] */
   constructor(opts = {}) {
@@ -64,6 +69,8 @@ export class RpcClient {
     this.spawnCount = 0;
     this.serverInfo = null;
     this.binaryPath = null;
+    /** @type {{child: import('node:child_process').ChildProcess | null, withinMs: number} | null} */
+    this.finishing = null;
   }
 
   /** @param {'debug'|'info'|'warn'|'error'} level @param {string} msg */
@@ -239,6 +246,11 @@ export class RpcClient {
         this.write({ jsonrpc: '2.0', id: msg.id, error: { code: -32601, message: `method not found: ${msg.method}` } });
         return;
       }
+      if (msg.method === 'service/finishing') {
+        // stdin closed while a refresh runs: the service exits on its own within withinMs
+        const within = Number(msg.params?.withinMs);
+        this.finishing = { child: this.child, withinMs: Number.isFinite(within) && within > 0 ? within : 10000 };
+      }
       for (const fn of this.listeners) {
         try {
           fn(msg.method, msg.params);
@@ -324,6 +336,37 @@ export class RpcClient {
     }
   }
 
+  /**
+   * Let a finishing service run on without this client: it no longer keeps the host alive,
+   * its calls fail now, and it is killed only if it outlives its own bound by 2 s.
+   * @param {import('node:child_process').ChildProcess} child @param {number} withinMs
+   */
+  letGo(child, withinMs) {
+    this.log('debug', `omniroute-rpc is finishing a refresh (exits within ${withinMs} ms); not waiting for it`);
+    for (const s of [child, child.stdin, child.stdout, child.stderr]) {
+      try {
+        // @ts-ignore streams of a child are sockets/pipes with ref/unref in Node and Bun
+        if (s && typeof s.unref === 'function') s.unref();
+      } catch {}
+    }
+    const timer = setTimeout(() => {
+      if (child.exitCode === null && child.signalCode === null) this.kill(child);
+    }, withinMs + 2000);
+    // @ts-ignore
+    timer.unref?.();
+    if (this.child === child) {
+      this.child = null;
+      this.ready = null;
+      const error = new OmniRouteRpcError('omniroute-rpc was disposed', { kind: 'service_exited' });
+      for (const [id, p] of this.pending) {
+        if (p.child && p.child !== child) continue;
+        clearTimeout(p.timer);
+        this.pending.delete(id);
+        p.reject(error);
+      }
+    }
+  }
+
   /** @param {import('node:child_process').ChildProcess} child */
   kill(child) {
     try {
@@ -336,7 +379,10 @@ export class RpcClient {
 
   /**
    * Stop the service: close stdin (it exits on EOF), then kill it if it is still alive
-   * after the grace period. Safe to call any number of times.
+   * after the grace period. A service that answers EOF with `service/finishing` (a refresh
+   * still runs; it exits on its own within `withinMs`) is not waited for past a short
+   * moment: it is let go to finish, so what it fetches lands in the disk snapshot for the next
+   * start without holding the host's exit. Safe to call any number of times.
    */
   async dispose() {
     const child = this.child;
@@ -349,16 +395,27 @@ export class RpcClient {
     try {
       child.stdin?.end();
     } catch {}
-    let timer;
-    const timedOut = await Promise.race([
-      exited.then(() => false),
-      new Promise((r) => {
-        timer = setTimeout(() => r(true), grace);
-        // @ts-ignore
-        timer.unref?.();
-      }),
-    ]);
-    clearTimeout(timer);
+    /** @param {number} ms @returns {Promise<boolean>} true when `ms` passed before the exit */
+    const exitWithin = async (ms) => {
+      let timer;
+      const timedOut = await Promise.race([
+        exited.then(() => false),
+        new Promise((r) => {
+          timer = setTimeout(() => r(true), ms);
+          // @ts-ignore
+          timer.unref?.();
+        }),
+      ]);
+      clearTimeout(timer);
+      return timedOut;
+    };
+    const first = Math.min(grace, FINISHING_WAIT_MS);
+    let timedOut = await exitWithin(first);
+    if (timedOut && this.finishing?.child === child) {
+      this.letGo(child, this.finishing.withinMs);
+      return;
+    }
+    if (timedOut) timedOut = await exitWithin(grace - first);
     if (timedOut) {
       this.log('debug', 'omniroute-rpc did not exit on stdin EOF; killing it');
       this.kill(child);

@@ -175,3 +175,36 @@ test('real service: OMNIROUTE_DEBUG=1 forwards the service stderr to the debug l
   await c2.dispose();
   assert.ok(!quiet.some((m) => m.startsWith('[omniroute-rpc]')), 'no stderr forwarding without OMNIROUTE_DEBUG');
 });
+
+test('dispose lets a service finishing a refresh go: the host is not held, the child exits on its own', { skip: !binaryAvailable() }, async () => {
+  const slow = await startMockGateway();
+  try {
+    const options = { baseURL: slow.baseURL, modelsDev: { enabled: false }, requestTimeoutMs: 60000, startupWaitMs: 200 };
+    const c = new RpcClient({ binary: RPC_BIN, env: process.env });
+    const warm = await c.call('models.list', { refresh: true, options, apiKey: TEST_KEY });
+    assert.equal(warm.source, 'live');
+    slow.state.modelsDelayMs = 120000;
+    // a start-up call with a good cache answers at the deadline; the refresh goes on
+    const r = await c.call('models.list', { startup: true, options, apiKey: TEST_KEY });
+    assert.notEqual(r.source, 'live');
+    const pid = c.pid;
+    const t0 = Date.now();
+    await c.dispose();
+    const took = Date.now() - t0;
+    assert.ok(took < 1000, `dispose returned in ${took} ms, not after the 1500 ms grace`);
+    assert.equal(c.child, null);
+    assert.ok(pid && alive(pid), 'the service runs on to finish its refresh');
+    process.kill(/** @type {number} */ (pid), 'SIGKILL'); // the test does not wait out its 10 s bound
+  } finally {
+    await slow.close();
+  }
+});
+
+test('dispose waits for a quick exit: a service with nothing running has exited when dispose returns', { skip: !binaryAvailable() }, async () => {
+  const c = new RpcClient({ binary: RPC_BIN, env: process.env });
+  await c.call('models.list', { refresh: true, options: { baseURL: gw.baseURL, modelsDev: { enabled: false } }, apiKey: TEST_KEY });
+  const pid = c.pid;
+  await c.dispose();
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(alive(/** @type {number} */ (pid)), false, 'exited before dispose returned');
+});

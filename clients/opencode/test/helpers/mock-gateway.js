@@ -55,6 +55,8 @@ export function defaultCombos() {
  * @param {{ requireKey?: boolean, key?: string, models?: any[], combos?: any[] }} [opts]
  */
 export async function startMockGateway(opts = {}) {
+  /** @type {Set<NodeJS.Timeout>} timers of delayed answers, cleared on close */
+  const delays = new Set();
   const state = {
     key: opts.key ?? TEST_KEY,
     requireKey: opts.requireKey ?? true,
@@ -110,7 +112,15 @@ export async function startMockGateway(opts = {}) {
         }
       }
       if (p === '/v1/models' || p === '/models' || p === '/v1') {
-        if (state.modelsDelayMs) await new Promise((r) => setTimeout(r, state.modelsDelayMs));
+        if (state.modelsDelayMs) {
+          await new Promise((r) => {
+            const t = setTimeout(() => {
+              delays.delete(t);
+              r(undefined);
+            }, state.modelsDelayMs);
+            delays.add(t);
+          });
+        }
         json(res, 200, { object: 'list', data: state.models });
         return;
       }
@@ -217,6 +227,9 @@ export async function startMockGateway(opts = {}) {
     modelsDevURL: `${origin}/api.json`,
     close: () =>
       new Promise((resolve) => {
+        // a delayed answer nobody waits for any more must not keep the test process alive
+        for (const t of delays) clearTimeout(t);
+        delays.clear();
         server.closeAllConnections?.();
         server.close(() => resolve(undefined));
       }),
