@@ -509,7 +509,8 @@ const ocSkip = SKIP_OPENCODE ? 'OMNIROUTE_SKIP_OPENCODE=1' : false;
 test(`opencode ${OPENCODE_VERSION}: models omniroute --verbose lists the gateway's models and combos`, { skip: ocSkip, timeout: 900000 }, async () => {
   oc = ensureOpenCode();
   const e = opencodeEnv();
-  const r = await runOpenCode(oc, ['models', 'omniroute', '--verbose', '--print-logs', '--log-level', 'INFO'], { env: e.env, cwd: e.project, timeoutMs: 240000 });
+  // OMNIROUTE_DEBUG=1: the plugin's start-up summary line is a debug line
+  const r = await runOpenCode(oc, ['models', 'omniroute', '--verbose', '--print-logs', '--log-level', 'INFO'], { env: { ...e.env, OMNIROUTE_DEBUG: '1' }, cwd: e.project, timeoutMs: 240000 });
   assert.equal(r.code, 0, show(r));
   const models = parseVerboseModels(r.stdout, 'omniroute');
   for (const id of [...ACTIVE_COMBOS, 'mock/mock-small', 'mock/mock-large', 'mock/mock-vision', 'mockr/mock-large', 'openai/gpt-5.5', 'openai/gpt-4o', 'kmca/kimi-k2.6']) {

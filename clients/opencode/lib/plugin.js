@@ -214,8 +214,11 @@ export async function OmniRouteAuthPlugin(input, pluginOptions) {
           hinted = true;
           log('info', hint);
         }
+        // Debug, not info: one line sent to OpenCode's log during start-up (client.app.log)
+        // costs OpenCode ~0.25 s before it exits (bench/opencode-startup.sh); warnings and
+        // errors are still sent, routine lines only with OMNIROUTE_DEBUG=1.
         log(
-          'info',
+          'debug',
           `provider ${PROVIDER_ID}: ${Object.keys(merged.models ?? {}).length} models ` +
             `(source ${result?.source ?? '?'}, ${Date.now() - started} ms)`,
         );

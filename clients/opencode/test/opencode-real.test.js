@@ -70,7 +70,9 @@ const show = (r) => `exit ${r.code}${r.signal ? ' ' + r.signal : ''}\nstdout:\n$
 test(`opencode ${OPENCODE_VERSION}: models omniroute --verbose lists the gateway's models with the right limits (cold and warm timings)`, { skip, timeout: 300000 }, async (t) => {
   const e = makeEnv({ baseURL: gw.baseURL, modelsDev: { url: gw.modelsDevURL } });
   const logArgs = ['--print-logs', '--log-level', 'INFO'];
-  const cold = await runOpenCode(oc, ['models', 'omniroute', '--verbose', ...logArgs], { env: e.env, cwd: e.project });
+  // OMNIROUTE_DEBUG=1: the plugin's start-up summary line (read below for the timings) is a debug line
+  const debugEnv = { ...e.env, OMNIROUTE_DEBUG: '1' };
+  const cold = await runOpenCode(oc, ['models', 'omniroute', '--verbose', ...logArgs], { env: debugEnv, cwd: e.project });
   assert.equal(cold.code, 0, show(cold));
   const models = parseVerboseModels(cold.stdout, 'omniroute');
   assert.ok(models.size >= 4, show(cold));
@@ -91,7 +93,7 @@ test(`opencode ${OPENCODE_VERSION}: models omniroute --verbose lists the gateway
   assert.equal(combo.limit.context, 128000, 'combo: min context of its members');
   assert.equal(combo.limit.output, 16384, 'combo: min output of its members');
 
-  const warm = await runOpenCode(oc, ['models', 'omniroute', ...logArgs], { env: e.env, cwd: e.project });
+  const warm = await runOpenCode(oc, ['models', 'omniroute', ...logArgs], { env: debugEnv, cwd: e.project });
   assert.equal(warm.code, 0, show(warm));
   const warm2 = await runOpenCode(oc, ['models', 'omniroute'], { env: e.env, cwd: e.project });
   assert.equal(warm2.code, 0, show(warm2));
