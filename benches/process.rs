@@ -356,7 +356,8 @@ fn one_run(mock: &Mock, g: &Generated, n: usize, args: &Args, s: &mut Samples, r
     let spawn_init = t0.elapsed();
     assert!(init.get("result").is_some(), "initialize failed: {init}");
 
-    // 2. cold models.list (fresh XDG_CACHE_HOME, refresh: true)
+    // 2. cold models.list (fresh XDG_CACHE_HOME, refresh: true); the gateway sends ETags
+    mock.set_etags(true);
     mock.reset_counts();
     let (cold, v) = p.call("models.list", json!({"refresh": true}));
     let r = &v["result"];
@@ -371,8 +372,17 @@ fn one_run(mock: &Mock, g: &Generated, n: usize, args: &Args, s: &mut Samples, r
     assert_eq!(v["result"]["count"].as_u64(), Some(n as u64));
     assert_eq!(v["result"]["source"], "cache");
 
-    // 3b. refresh with an identical body (hash matches: nothing parsed, matched or built) and
-    //     with a changed body (one trailing space: the full parse, match and build)
+    // 3b. a conditional refresh answered 304 (no transfer, nothing parsed, matched or built),
+    //     then without ETags: an identical body (hash matches: nothing parsed, matched or
+    //     built) and a changed body (one trailing space: the full parse, match and build)
+    let before_304 = mock.counts().get("/v1/models").copied().unwrap_or(0);
+    let (refresh_304, v) = p.call("models.list", json!({"refresh": true}));
+    assert_eq!(v["result"]["source"], "live");
+    assert_eq!(
+        mock.counts().get("/v1/models").copied(),
+        Some(before_304 + 1)
+    );
+    mock.set_etags(false);
     let (refresh_same, v) = p.call("models.list", json!({"refresh": true}));
     assert_eq!(v["result"]["source"], "live");
     let mut changed = g.models_bytes();
@@ -443,6 +453,7 @@ fn one_run(mock: &Mock, g: &Generated, n: usize, args: &Args, s: &mut Samples, r
         s.push("spawn_to_initialize_ms", ms(spawn_init));
         s.push("cold_models_list_ms", ms(cold));
         s.push("warm_models_list_ms", ms(warm));
+        s.push("refresh_304_ms", ms(refresh_304));
         s.push("refresh_same_body_ms", ms(refresh_same));
         s.push("refresh_changed_body_ms", ms(refresh_full));
         s.push("snapshot_models_list_ms", ms(snap));
@@ -614,6 +625,7 @@ fn print_table(results: &Value, sizes: &[usize]) {
         ("spawn_to_initialize_ms", "spawn → initialize (ms)", true),
         ("cold_models_list_ms", "cold models.list (ms)", true),
         ("warm_models_list_ms", "memory-warm models.list (ms)", true),
+        ("refresh_304_ms", "refresh answered 304 (ms)", true),
         ("refresh_same_body_ms", "refresh, identical body (ms)", true),
         (
             "refresh_changed_body_ms",

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -373,9 +373,18 @@ pub fn generate(n: usize, fixture: &Value, seed: u64) -> Generated {
 
 struct MockState {
     /// path → the complete HTTP response (head and body), sent with one write.
-    routes: RwLock<HashMap<String, Arc<Vec<u8>>>>,
+    routes: RwLock<HashMap<String, Route>>,
     counts: Mutex<BTreeMap<String, u64>>,
     delay_ms: AtomicU64,
+    /// Send `ETag`s and answer a matching `If-None-Match` with `304`.
+    etags: AtomicBool,
+}
+
+/// One path's answers: plain, and with an `ETag` (and the `304` for it).
+struct Route {
+    plain: Arc<Vec<u8>>,
+    tagged: Arc<Vec<u8>>,
+    etag: String,
 }
 
 /// A loopback HTTP/1.1 server with keep-alive, serving fixed bodies per path.
@@ -385,8 +394,12 @@ pub struct Mock {
 }
 
 fn response(status: &str, content_type: &str, body: &[u8]) -> Vec<u8> {
+    response_with(status, content_type, "", body)
+}
+
+fn response_with(status: &str, content_type: &str, extra: &str, body: &[u8]) -> Vec<u8> {
     let head = format!(
-        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: keep-alive\r\n\r\n",
+        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n{extra}Connection: keep-alive\r\n\r\n",
         body.len()
     );
     let mut out = Vec::with_capacity(head.len() + body.len());
@@ -404,6 +417,7 @@ impl Mock {
             routes: RwLock::new(HashMap::new()),
             counts: Mutex::new(BTreeMap::new()),
             delay_ms: AtomicU64::new(0),
+            etags: AtomicBool::new(false),
         });
         let st = state.clone();
         std::thread::Builder::new()
@@ -433,12 +447,28 @@ impl Mock {
 
     /// Serves `body` (JSON) at `path`.
     pub fn set_json(&self, path: &str, body: &[u8]) {
-        let r = Arc::new(response("200 OK", "application/json", body));
+        static VERSION: AtomicU64 = AtomicU64::new(1);
+        let etag = format!("\"v{}\"", VERSION.fetch_add(1, Ordering::SeqCst));
+        let route = Route {
+            plain: Arc::new(response("200 OK", "application/json", body)),
+            tagged: Arc::new(response_with(
+                "200 OK",
+                "application/json",
+                &format!("ETag: {etag}\r\n"),
+                body,
+            )),
+            etag,
+        };
         self.state
             .routes
             .write()
             .unwrap()
-            .insert(path.to_string(), r);
+            .insert(path.to_string(), route);
+    }
+
+    /// Sends `ETag`s and answers a matching `If-None-Match` with `304` (a conditional refresh).
+    pub fn set_etags(&self, on: bool) {
+        self.state.etags.store(on, Ordering::SeqCst);
     }
 
     /// Serves a generated catalogue at `/v1/models` and `/v1/combos`.
@@ -490,7 +520,23 @@ fn serve_connection(mut stream: TcpStream, st: &MockState) {
         if delay > 0 {
             std::thread::sleep(Duration::from_millis(delay));
         }
-        let found = st.routes.read().unwrap().get(&path).cloned();
+        let etags = st.etags.load(Ordering::SeqCst);
+        let lower = head.to_ascii_lowercase();
+        let found = st.routes.read().unwrap().get(&path).map(|r| {
+            let asked = format!("if-none-match: {}", r.etag.to_ascii_lowercase());
+            if etags && lower.contains(&asked) {
+                Arc::new(response_with(
+                    "304 Not Modified",
+                    "application/json",
+                    &format!("ETag: {}\r\n", r.etag),
+                    b"",
+                ))
+            } else if etags {
+                r.tagged.clone()
+            } else {
+                r.plain.clone()
+            }
+        });
         let bytes = match found {
             Some(r) => r,
             None => Arc::new(response(
@@ -502,7 +548,7 @@ fn serve_connection(mut stream: TcpStream, st: &MockState) {
         if stream.write_all(&bytes).is_err() {
             return;
         }
-        if head.to_ascii_lowercase().contains("connection: close") {
+        if lower.contains("connection: close") {
             return;
         }
     }

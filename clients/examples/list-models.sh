@@ -26,7 +26,7 @@ if [ -n "$ERROR" ]; then
   echo "error: $ERROR" >&2
   exit 1
 fi
-if ! printf '%s\n' "$REPLIES" | jq -e 'select(.id == 2) | .result' >/dev/null; then
+if [ -z "$(printf '%s\n' "$REPLIES" | jq -c 'select(.id == 2) | .result // empty')" ]; then
   echo "error: no answer to models.list" >&2
   exit 1
 fi

@@ -64,6 +64,27 @@ impl Background {
         tasks.iter().filter(|h| !h.is_finished()).count()
     }
 
+    /// Waits up to `limit` for the running tasks, stopping none; true when none is left.
+    pub async fn settle(&self, limit: Duration) -> bool {
+        let mut tasks: Vec<JoinHandle<()>> = {
+            let mut t = self.tasks.lock().unwrap_or_else(|p| p.into_inner());
+            t.drain(..).filter(|h| !h.is_finished()).collect()
+        };
+        let _ = tokio::time::timeout(limit, async {
+            for t in tasks.iter_mut() {
+                let _ = t.await;
+            }
+        })
+        .await;
+        tasks.retain(|h| !h.is_finished());
+        let idle = tasks.is_empty();
+        self.tasks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend(tasks);
+        idle && self.running() == 0
+    }
+
     /// Waits up to `limit` for the running tasks to finish, then stops the rest. Returns how
     /// many finished in time and how many were stopped.
     pub async fn finish(&self, limit: Duration) -> (usize, usize) {

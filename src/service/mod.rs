@@ -44,6 +44,10 @@ use catalogue::CatalogSlot;
 use session::Session;
 use single_flight::SingleFlight;
 
+/// How long background work may take at end of input before the host is told it runs on
+/// (`service/finishing`).
+const QUICK_WORK: Duration = Duration::from_millis(50);
+
 /// A matcher and the alias table it was built from.
 type MatcherFor = (BTreeMap<String, String>, Arc<Matcher>);
 
@@ -137,15 +141,19 @@ impl Service {
     // ----- background --------------------------------------------------------------------
 
     /// Lets running background refreshes finish for up to `limit` (so what they bring lands
-    /// in the snapshot for the next start), then stops the rest. When work is running, the
-    /// host is told first (`service/finishing`): it need not wait for the exit, which comes on
-    /// its own within `withinMs`.
+    /// in the snapshot for the next start), then stops the rest. When work is still running
+    /// after [`QUICK_WORK`], the host is told (`service/finishing`): it need not wait for the
+    /// exit, which comes on its own within `withinMs`.
     pub async fn finish_background(&self, limit: Duration) {
-        let running = self.background.running();
-        if running > 0 {
+        // Quick work (cache and view writes) is simply waited for; only longer work is
+        // announced, so a one-shot script sees no extra line in the common case.
+        if !self.background.settle(QUICK_WORK).await {
             self.notify(
                 "service/finishing",
-                serde_json::json!({"tasks": running, "withinMs": limit.as_millis() as u64}),
+                serde_json::json!({
+                    "tasks": self.background.running(),
+                    "withinMs": limit.as_millis() as u64,
+                }),
             );
         }
         let (finished, stopped) = self.background.finish(limit).await;

@@ -71,6 +71,8 @@ export class RpcClient {
     this.binaryPath = null;
     /** @type {{child: import('node:child_process').ChildProcess | null, withinMs: number} | null} */
     this.finishing = null;
+    /** @type {Set<(v: unknown) => void>} woken by `service/finishing` */
+    this.finishingWaiters = new Set();
   }
 
   /** @param {'debug'|'info'|'warn'|'error'} level @param {string} msg */
@@ -250,6 +252,8 @@ export class RpcClient {
         // stdin closed while a refresh runs: the service exits on its own within withinMs
         const within = Number(msg.params?.withinMs);
         this.finishing = { child: this.child, withinMs: Number.isFinite(within) && within > 0 ? within : 10000 };
+        for (const wake of this.finishingWaiters) wake(undefined);
+        this.finishingWaiters.clear();
       }
       for (const fn of this.listeners) {
         try {
@@ -395,27 +399,39 @@ export class RpcClient {
     try {
       child.stdin?.end();
     } catch {}
-    /** @param {number} ms @returns {Promise<boolean>} true when `ms` passed before the exit */
-    const exitWithin = async (ms) => {
+    const finishing = () => this.finishing?.child === child;
+    /** @type {(v: unknown) => void} */ let wake = () => {};
+    const notice = new Promise((r) => {
+      wake = r;
+      if (finishing()) r(undefined);
+      else this.finishingWaiters.add(r);
+    });
+    /** @param {number} ms @param {boolean} onNotice @returns {Promise<'exit' | 'finishing' | 'time'>} */
+    const next = async (ms, onNotice) => {
       let timer;
-      const timedOut = await Promise.race([
-        exited.then(() => false),
+      const outcome = await Promise.race([
+        exited.then(() => /** @type {const} */ ('exit')),
+        ...(onNotice ? [notice.then(() => /** @type {const} */ ('finishing'))] : []),
         new Promise((r) => {
-          timer = setTimeout(() => r(true), ms);
+          timer = setTimeout(() => r('time'), ms);
           // @ts-ignore
           timer.unref?.();
         }),
       ]);
       clearTimeout(timer);
-      return timedOut;
+      return /** @type {'exit' | 'finishing' | 'time'} */ (outcome);
     };
+    // A short wait for a quick exit first; then a service that said it is finishing is let go
+    // (at once if it says so later), any other is waited for until the grace ends.
     const first = Math.min(grace, FINISHING_WAIT_MS);
-    let timedOut = await exitWithin(first);
-    if (timedOut && this.finishing?.child === child) {
+    let outcome = await next(first, false);
+    if (outcome === 'time') outcome = finishing() ? 'finishing' : await next(grace - first, true);
+    this.finishingWaiters.delete(wake);
+    if (outcome === 'finishing' && finishing() && this.finishing) {
       this.letGo(child, this.finishing.withinMs);
       return;
     }
-    if (timedOut) timedOut = await exitWithin(grace - first);
+    const timedOut = outcome !== 'exit';
     if (timedOut) {
       this.log('debug', 'omniroute-rpc did not exit on stdin EOF; killing it');
       this.kill(child);
