@@ -221,7 +221,11 @@ fn etag_then_304_keeps_the_catalogue_and_an_identical_body_is_not_parsed_again()
     let again = s.ok("models.list", json!({"refresh": true, "options": o}));
     assert_eq!(common::ids(&again), vec!["mock/a", "mock/b"]);
     s.close();
-    let log = s.stderr_text();
+    let log = s.stderr_with(&[
+        "unchanged (HTTP 304)",
+        "unchanged (same body)",
+        "catalogue reused",
+    ]);
     assert!(log.contains("unchanged (HTTP 304)"), "{log}");
     assert!(log.contains("unchanged (same body)"), "{log}");
     assert!(log.contains("catalogue reused"), "{log}");

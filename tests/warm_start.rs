@@ -97,9 +97,40 @@ fn warm(sandbox: &Sandbox, o: &Value) -> (Value, Value) {
     (list, block)
 }
 
+/// The cache directory for a failure message: each file with its header line.
+fn cache_listing(sandbox: &Sandbox) -> String {
+    let mut out = String::new();
+    for e in std::fs::read_dir(sandbox.cache_dir())
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let bytes = std::fs::read(e.path()).unwrap_or_default();
+        let head = bytes.split(|b| *b == b'\n').next().unwrap_or_default();
+        let head = String::from_utf8_lossy(&head[..head.len().min(400)]).into_owned();
+        out.push_str(&format!("{}: {head}\n", e.file_name().to_string_lossy()));
+    }
+    out
+}
+
+/// Whether the last call of `kind` was answered from a persisted view, from the debug log: it
+/// says so either way. The log is read by a thread of the harness, so it is waited for.
 fn answered_from_view(s: &Server, kind: &str) -> bool {
-    s.stderr_text()
-        .contains(&format!("answered from the persisted {kind} view"))
+    let (yes, no) = (
+        format!("answered from the persisted {kind} view"),
+        format!("no persisted {kind} view"),
+    );
+    let start = Instant::now();
+    loop {
+        let log = s.stderr_text();
+        if log.contains(&yes) {
+            return true;
+        }
+        if log.contains(&no) || start.elapsed() > Duration::from_secs(5) {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }
 
 #[test]
@@ -131,7 +162,12 @@ fn a_new_process_answers_from_the_persisted_views_exactly_as_a_build_would() {
 
     let mut s = Server::spawn(&sandbox, DEBUG);
     let list = s.ok("models.list", json!({"refresh": false, "options": o}));
-    assert!(answered_from_view(&s, "models-all"), "{}", s.stderr_text());
+    assert!(
+        answered_from_view(&s, "models-all"),
+        "{}\n{}",
+        s.stderr_text(),
+        cache_listing(&sandbox)
+    );
     assert_eq!(list["source"], "snapshot");
     assert_eq!(list["models"], live_list["models"]);
     assert_eq!(list["count"], 2);
@@ -189,7 +225,12 @@ fn after_a_view_answer_the_catalogue_is_warmed_and_the_refresh_reaches_the_host(
     ));
     let mut s = Server::spawn(&sandbox, DEBUG);
     let list = s.ok("models.list", json!({"refresh": false, "options": o}));
-    assert!(answered_from_view(&s, "models-all"), "{}", s.stderr_text());
+    assert!(
+        answered_from_view(&s, "models-all"),
+        "{}\n{}",
+        s.stderr_text(),
+        cache_listing(&sandbox)
+    );
     assert_eq!(common::ids(&list), vec!["openai/gpt-5.5"]);
     let start = Instant::now();
     let mut note = None;
@@ -250,7 +291,12 @@ fn a_view_is_never_served_when_one_of_its_inputs_changed() {
         &json!({"requestTimeoutMs": 12_345, "startupWaitMs": 10}),
         &mut s,
     );
-    assert!(answered_from_view(&s, "models-all"), "{}", s.stderr_text());
+    assert!(
+        answered_from_view(&s, "models-all"),
+        "{}\n{}",
+        s.stderr_text(),
+        cache_listing(&sandbox)
+    );
     drop(s);
 
     // A torn view file: built again, the right answer, no error.
@@ -281,7 +327,12 @@ fn a_view_is_never_served_when_one_of_its_inputs_changed() {
     ));
     let mut s = Server::spawn(&sandbox, DEBUG);
     let r = list(&json!({}), &mut s);
-    assert!(answered_from_view(&s, "models-all"), "{}", s.stderr_text());
+    assert!(
+        answered_from_view(&s, "models-all"),
+        "{}\n{}",
+        s.stderr_text(),
+        cache_listing(&sandbox)
+    );
     assert_eq!(r["count"], 2, "the view of the new snapshot");
     drop(s);
 

@@ -64,50 +64,58 @@ impl Background {
         tasks.iter().filter(|h| !h.is_finished()).count()
     }
 
-    /// Waits up to `limit` for the running tasks, stopping none; true when none is left.
-    pub async fn settle(&self, limit: Duration) -> bool {
-        let mut tasks: Vec<JoinHandle<()>> = {
-            let mut t = self.tasks.lock().unwrap_or_else(|p| p.into_inner());
-            t.drain(..).filter(|h| !h.is_finished()).collect()
-        };
-        let _ = tokio::time::timeout(limit, async {
-            for t in tasks.iter_mut() {
-                let _ = t.await;
+    /// Waits until no task runs — tasks started meanwhile (a refresh's cache write) included —
+    /// or until `deadline`. Returns how many finished and whether none is left.
+    async fn wait_idle(&self, deadline: tokio::time::Instant) -> (usize, bool) {
+        let mut finished = 0;
+        loop {
+            let mut tasks: Vec<JoinHandle<()>> = {
+                let mut t = self.tasks.lock().unwrap_or_else(|p| p.into_inner());
+                t.drain(..).filter(|h| !h.is_finished()).collect()
+            };
+            if tasks.is_empty() {
+                return (finished, true);
             }
-        })
-        .await;
-        tasks.retain(|h| !h.is_finished());
-        let idle = tasks.is_empty();
-        self.tasks
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .extend(tasks);
-        idle && self.running() == 0
+            let waited = tokio::time::timeout_at(deadline, async {
+                for t in tasks.iter_mut() {
+                    let _ = t.await;
+                }
+            })
+            .await;
+            let before = tasks.len();
+            tasks.retain(|h| !h.is_finished());
+            finished += before - tasks.len();
+            if waited.is_err() {
+                self.tasks
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .extend(tasks);
+                return (finished, false);
+            }
+        }
     }
 
-    /// Waits up to `limit` for the running tasks to finish, then stops the rest. Returns how
-    /// many finished in time and how many were stopped.
+    /// Waits up to `limit` for the running tasks, stopping none; true when none is left.
+    pub async fn settle(&self, limit: Duration) -> bool {
+        self.wait_idle(tokio::time::Instant::now() + limit).await.1
+    }
+
+    /// Waits up to `limit` for the running tasks (and those they start) to finish, then stops
+    /// the rest. Returns how many finished in time and how many were stopped.
     pub async fn finish(&self, limit: Duration) -> (usize, usize) {
-        let tasks: Vec<JoinHandle<()>> = {
-            let mut t = self.tasks.lock().unwrap_or_else(|p| p.into_inner());
-            t.drain(..).filter(|h| !h.is_finished()).collect()
-        };
-        let aborts: Vec<_> = tasks.iter().map(JoinHandle::abort_handle).collect();
-        let total = tasks.len();
-        let done = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let counter = done.clone();
-        let all = async move {
-            for t in tasks {
-                let _ = t.await;
-                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            }
-        };
-        let _ = tokio::time::timeout(limit, all).await;
-        for a in aborts {
-            a.abort();
+        let (finished, idle) = self.wait_idle(tokio::time::Instant::now() + limit).await;
+        if idle {
+            return (finished, 0);
         }
-        let finished = done.load(std::sync::atomic::Ordering::SeqCst);
-        (finished, total - finished)
+        let mut tasks = self.tasks.lock().unwrap_or_else(|p| p.into_inner());
+        let mut stopped = 0;
+        for h in tasks.drain(..) {
+            if !h.is_finished() {
+                stopped += 1;
+            }
+            h.abort();
+        }
+        (finished, stopped)
     }
 
     /// Stops every task at once (exit).
@@ -116,5 +124,40 @@ impl Background {
         for h in tasks.drain(..) {
             h.abort();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    #[tokio::test]
+    async fn finish_waits_for_work_started_by_the_work_it_waits_for() {
+        let bg = Arc::new(Background::default());
+        let written = Arc::new(AtomicBool::new(false));
+        let (inner, flag) = (bg.clone(), written.clone());
+        bg.spawn(async move {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            // a refresh that ends by starting its cache write
+            inner.spawn(async move {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                flag.store(true, Ordering::SeqCst);
+            });
+        });
+        assert!(!bg.settle(Duration::from_millis(5)).await, "still running");
+        assert_eq!(bg.finish(Duration::from_secs(5)).await, (2, 0));
+        assert!(
+            written.load(Ordering::SeqCst),
+            "the write started during finish ran"
+        );
+    }
+
+    #[tokio::test]
+    async fn finish_stops_what_outlives_the_limit() {
+        let bg = Background::default();
+        bg.spawn(tokio::time::sleep(Duration::from_secs(60)));
+        assert_eq!(bg.finish(Duration::from_millis(20)).await, (0, 1));
+        assert_eq!(bg.running(), 0);
     }
 }

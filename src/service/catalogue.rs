@@ -211,12 +211,12 @@ impl Service {
                 entry.generation,
             );
             let slot = self.catalog_slot(ctx);
-            tokio::task::spawn_blocking(move || {
-                match disk::write_snapshot(&path, &base, at, &data) {
+            self.write_in_background(
+                move || match disk::write_snapshot(&path, &base, at, &data) {
                     Ok(identity) => slot.set_identity(generation, identity),
                     Err(w) => tracing::warn!("disk snapshot not written: {w}"),
-                }
-            });
+                },
+            );
         }
         Ok(entry)
     }

@@ -164,6 +164,16 @@ impl Service {
         }
     }
 
+    /// Runs file work (a cache write) on the blocking pool, tracked like a background refresh:
+    /// at end of input the process waits for it, so a write started is a write finished.
+    fn write_in_background(&self, work: impl FnOnce() + Send + 'static) {
+        self.background.spawn(async move {
+            if let Err(e) = tokio::task::spawn_blocking(work).await {
+                tracing::warn!("a cache write stopped: {e}");
+            }
+        });
+    }
+
     /// Stops background refreshes at once (exit).
     pub fn stop_background(&self) {
         self.background.stop();

@@ -160,25 +160,20 @@ impl Service {
                     };
                 let path = disk::models_dev_path(&opts.cache_dir, &md.url);
                 // Parsed off the runtime: it overlaps the gateway's parse on another core.
-                let kept = validators.clone();
-                let index = tokio::task::spawn_blocking(move || {
-                    let index = DevIndex::parse(&bytes);
-                    if index.is_ok() {
-                        tokio::task::spawn_blocking(move || {
-                            let now = SystemTime::now();
-                            if let Err(e) = disk::write_models_dev(&path, &bytes, now, &kept) {
-                                tracing::warn!(
-                                    "models.dev copy not written to {}: {e}",
-                                    path.display()
-                                );
-                            }
-                        });
-                    }
-                    index
+                let (index, bytes) = tokio::task::spawn_blocking(move || {
+                    DevIndex::parse(&bytes).map(|index| (index, bytes))
                 })
                 .await
                 .map_err(|e| unavailable(format!("parse failed: {e}")))?
                 .map_err(|e| unavailable(format!("invalid catalogue: {e}")))?;
+                // The copy is kept after answering, with its validators (its identity).
+                let kept = validators.clone();
+                self.write_in_background(move || {
+                    let now = SystemTime::now();
+                    if let Err(e) = disk::write_models_dev(&path, &bytes, now, &kept) {
+                        tracing::warn!("models.dev copy not written to {}: {e}", path.display());
+                    }
+                });
                 let mut index = index;
                 index.set_validators(validators);
                 Ok((index, SystemTime::now()))

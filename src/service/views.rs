@@ -52,8 +52,8 @@ fn dev_identity_on_disk(opts: &Options) -> Option<String> {
 }
 
 impl Service {
-    /// The inputs a view of `kind` for this call would be keyed by, with the gateway identity
-    /// given.
+    /// What a view built from this gateway data and models.dev copy under these options is
+    /// keyed by (the one place that assembles it, for reading and for writing).
     fn view_inputs(
         &self,
         opts: &Options,
@@ -148,8 +148,13 @@ impl Service {
                 None => return,
             }
         };
-        let options = ctx.opts.view_fingerprint();
-        let path = views::view_path(&ctx.opts.cache_dir, &slot_name(ctx), kind, &options);
+        let opts = ctx.opts.clone();
+        let path = views::view_path(
+            &opts.cache_dir,
+            &slot_name(ctx),
+            kind,
+            &opts.view_fingerprint(),
+        );
         let generations = (data.generation, dev.as_ref().map_or(0, |d| d.generation));
         {
             let mut done = lock(&slot.persisted);
@@ -159,9 +164,9 @@ impl Service {
             done.insert(path.clone(), generations);
         }
         let epoch = self.clear_epoch.load(Ordering::SeqCst);
-        let (this, body, binary) = (self.clone(), body.clone(), self.env.binary.clone());
-        let task = async move {
-            let written = tokio::task::spawn_blocking(move || {
+        let (this, body) = (self.clone(), body.clone());
+        self.write_in_background(move || {
+            let written = (|| {
                 let gateway = match slot.identity_of(data.generation) {
                     Some(id) => id,
                     None => {
@@ -170,25 +175,16 @@ impl Service {
                         id
                     }
                 };
-                let inputs = views::ViewInputs {
-                    gateway,
-                    models_dev,
-                    options,
-                    binary,
-                };
+                let inputs = this.view_inputs(&opts, gateway, models_dev);
                 // cache.clear since this view was served: it is not written back.
                 if this.clear_epoch.load(Ordering::SeqCst) != epoch {
                     return Ok(());
                 }
                 views::write_view(&path, &inputs, &body, &meta).map_err(|e| e.to_string())
-            })
-            .await;
-            match written {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => tracing::debug!("persisted view not written: {e}"),
-                Err(e) => tracing::debug!("persisted view not written: {e}"),
+            })();
+            if let Err(e) = written {
+                tracing::debug!("persisted view not written: {e}");
             }
-        };
-        self.background.spawn(task);
+        });
     }
 }

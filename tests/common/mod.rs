@@ -237,6 +237,20 @@ impl Server {
     pub fn stderr_text(&self) -> String {
         self.stderr.lock().unwrap().clone()
     }
+
+    /// Waits (up to 5 s) until stderr contains every needle: a reader thread collects it, so a
+    /// line the server wrote may not be there yet. Returns stderr as it then is.
+    pub fn stderr_with(&self, needles: &[&str]) -> String {
+        let start = Instant::now();
+        loop {
+            let text = self.stderr_text();
+            if needles.iter().all(|n| text.contains(n)) || start.elapsed() > Duration::from_secs(5)
+            {
+                return text;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
 }
 
 impl Drop for Server {
