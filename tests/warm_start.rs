@@ -97,6 +97,41 @@ fn warm(sandbox: &Sandbox, o: &Value) -> (Value, Value) {
     (list, block)
 }
 
+/// A gateway serving `ids` (and models.dev), and a sandbox where a first process left the
+/// snapshot, the models.dev copy and both views.
+struct Warmed {
+    rt: tokio::runtime::Runtime,
+    dev: Vec<u8>,
+    gw: MockServer,
+    sandbox: Sandbox,
+    o: Value,
+    list: Value,
+    block: Value,
+}
+
+fn warmed(ids: &[&str]) -> Warmed {
+    let rt = runtime();
+    let dev = common::modelsdev_fixture();
+    let gw = rt.block_on(async {
+        let gw = MockServer::start().await;
+        serve(&gw, ids, Duration::ZERO, dev.clone()).await;
+        gw
+    });
+    let sandbox = Sandbox::new();
+    let o = opts(&gw, json!({}));
+    let (list, block) = warm(&sandbox, &o);
+    wait_for_views(&sandbox, 2);
+    Warmed {
+        rt,
+        dev,
+        gw,
+        sandbox,
+        o,
+        list,
+        block,
+    }
+}
+
 /// The cache directory for a failure message: each file with its header line.
 fn cache_listing(sandbox: &Sandbox) -> String {
     let mut out = String::new();
@@ -111,6 +146,17 @@ fn cache_listing(sandbox: &Sandbox) -> String {
         out.push_str(&format!("{}: {head}\n", e.file_name().to_string_lossy()));
     }
     out
+}
+
+/// Asserts the last call of `kind` was answered from a persisted view, showing the log and
+/// the cache directory when not.
+fn assert_from_view(s: &Server, sandbox: &Sandbox, kind: &str) {
+    assert!(
+        answered_from_view(s, kind),
+        "{}\n{}",
+        s.stderr_text(),
+        cache_listing(sandbox)
+    );
 }
 
 /// Whether the last call of `kind` was answered from a persisted view, from the debug log: it
@@ -135,23 +181,15 @@ fn answered_from_view(s: &Server, kind: &str) -> bool {
 
 #[test]
 fn a_new_process_answers_from_the_persisted_views_exactly_as_a_build_would() {
-    let rt = runtime();
-    let dev = common::modelsdev_fixture();
-    let gw = rt.block_on(async {
-        let gw = MockServer::start().await;
-        serve(
-            &gw,
-            &["openai/gpt-5.5", "openai/gpt-5.4"],
-            Duration::ZERO,
-            dev.clone(),
-        )
-        .await;
-        gw
-    });
-    let sandbox = Sandbox::new();
-    let o = opts(&gw, json!({}));
-    let (live_list, live_block) = warm(&sandbox, &o);
-    wait_for_views(&sandbox, 2);
+    let Warmed {
+        rt,
+        dev,
+        gw,
+        sandbox,
+        o,
+        list: live_list,
+        block: live_block,
+    } = warmed(&["openai/gpt-5.5", "openai/gpt-5.4"]);
     // The gateway now hangs: nothing may wait on it.
     rt.block_on(serve(
         &gw,
@@ -162,12 +200,7 @@ fn a_new_process_answers_from_the_persisted_views_exactly_as_a_build_would() {
 
     let mut s = Server::spawn(&sandbox, DEBUG);
     let list = s.ok("models.list", json!({"refresh": false, "options": o}));
-    assert!(
-        answered_from_view(&s, "models-all"),
-        "{}\n{}",
-        s.stderr_text(),
-        cache_listing(&sandbox)
-    );
+    assert_from_view(&s, &sandbox, "models-all");
     assert_eq!(list["source"], "snapshot");
     assert_eq!(list["models"], live_list["models"]);
     assert_eq!(list["count"], 2);
@@ -176,7 +209,7 @@ fn a_new_process_answers_from_the_persisted_views_exactly_as_a_build_would() {
 
     let mut s = Server::spawn(&sandbox, DEBUG);
     let block = s.ok("opencode.provider", json!({"refresh": false, "options": o}));
-    assert!(answered_from_view(&s, "opencode"), "{}", s.stderr_text());
+    assert_from_view(&s, &sandbox, "opencode");
     assert_eq!(block["provider"], live_block["provider"]);
     assert_eq!(block["source"], "snapshot");
     drop(s);
@@ -206,17 +239,14 @@ fn a_new_process_answers_from_the_persisted_views_exactly_as_a_build_would() {
 
 #[test]
 fn after_a_view_answer_the_catalogue_is_warmed_and_the_refresh_reaches_the_host() {
-    let rt = runtime();
-    let dev = common::modelsdev_fixture();
-    let gw = rt.block_on(async {
-        let gw = MockServer::start().await;
-        serve(&gw, &["openai/gpt-5.5"], Duration::ZERO, dev.clone()).await;
-        gw
-    });
-    let sandbox = Sandbox::new();
-    let o = opts(&gw, json!({}));
-    warm(&sandbox, &o);
-    wait_for_views(&sandbox, 2);
+    let Warmed {
+        rt,
+        dev,
+        gw,
+        sandbox,
+        o,
+        ..
+    } = warmed(&["openai/gpt-5.5"]);
     rt.block_on(serve(
         &gw,
         &["openai/gpt-5.5", "openai/gpt-5.4"],
@@ -225,12 +255,7 @@ fn after_a_view_answer_the_catalogue_is_warmed_and_the_refresh_reaches_the_host(
     ));
     let mut s = Server::spawn(&sandbox, DEBUG);
     let list = s.ok("models.list", json!({"refresh": false, "options": o}));
-    assert!(
-        answered_from_view(&s, "models-all"),
-        "{}\n{}",
-        s.stderr_text(),
-        cache_listing(&sandbox)
-    );
+    assert_from_view(&s, &sandbox, "models-all");
     assert_eq!(common::ids(&list), vec!["openai/gpt-5.5"]);
     let start = Instant::now();
     let mut note = None;
@@ -249,27 +274,20 @@ fn after_a_view_answer_the_catalogue_is_warmed_and_the_refresh_reaches_the_host(
     // The refreshed list's views replace the old ones for the next process.
     let mut next = Server::spawn(&sandbox, DEBUG);
     let r = next.ok("models.list", json!({"refresh": false, "options": o}));
-    assert!(
-        answered_from_view(&next, "models-all"),
-        "{}",
-        next.stderr_text()
-    );
+    assert_from_view(&next, &sandbox, "models-all");
     assert_eq!(r["count"], 2);
 }
 
 #[test]
 fn a_view_is_never_served_when_one_of_its_inputs_changed() {
-    let rt = runtime();
-    let dev = common::modelsdev_fixture();
-    let gw = rt.block_on(async {
-        let gw = MockServer::start().await;
-        serve(&gw, &["openai/gpt-5.5"], Duration::ZERO, dev.clone()).await;
-        gw
-    });
-    let sandbox = Sandbox::new();
-    let o = opts(&gw, json!({}));
-    warm(&sandbox, &o);
-    wait_for_views(&sandbox, 2);
+    let Warmed {
+        rt,
+        dev,
+        gw,
+        sandbox,
+        o,
+        ..
+    } = warmed(&["openai/gpt-5.5"]);
     let list = |extra: &Value, s: &mut Server| {
         let mut opts = o.clone();
         if let (Value::Object(a), Value::Object(b)) = (&mut opts, extra.clone()) {
@@ -291,12 +309,7 @@ fn a_view_is_never_served_when_one_of_its_inputs_changed() {
         &json!({"requestTimeoutMs": 12_345, "startupWaitMs": 10}),
         &mut s,
     );
-    assert!(
-        answered_from_view(&s, "models-all"),
-        "{}\n{}",
-        s.stderr_text(),
-        cache_listing(&sandbox)
-    );
+    assert_from_view(&s, &sandbox, "models-all");
     drop(s);
 
     // A torn view file: built again, the right answer, no error.
@@ -327,12 +340,7 @@ fn a_view_is_never_served_when_one_of_its_inputs_changed() {
     ));
     let mut s = Server::spawn(&sandbox, DEBUG);
     let r = list(&json!({}), &mut s);
-    assert!(
-        answered_from_view(&s, "models-all"),
-        "{}\n{}",
-        s.stderr_text(),
-        cache_listing(&sandbox)
-    );
+    assert_from_view(&s, &sandbox, "models-all");
     assert_eq!(r["count"], 2, "the view of the new snapshot");
     drop(s);
 

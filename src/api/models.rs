@@ -207,7 +207,7 @@ fn list_from_disk(disk: DiskView, opts: &Options) -> Option<ModelsListResult> {
         hidden: meta.hidden,
         base_url: crate::display::redact_url(&opts.base_url),
         origin: SourceInfo::from_parts(
-            disk.source,
+            crate::catalog::model::Source::Snapshot,
             Some(disk.fetched_at),
             disk.warnings.into_iter().chain(meta.warnings),
         ),

@@ -29,7 +29,7 @@ fn provider_from_disk(disk: DiskView) -> Option<OpencodeProviderResult> {
     Some(OpencodeProviderResult {
         provider: Raw::owned(disk.body),
         origin: SourceInfo::from_parts(
-            disk.source,
+            crate::catalog::model::Source::Snapshot,
             Some(disk.fetched_at),
             disk.warnings.into_iter().chain(warnings),
         ),
@@ -74,7 +74,8 @@ pub fn register(api: &mut Api) {
             // `refresh: false` never waits on the network, for health neither: marks come from
             // a reading at hand. With none, a new process answers from the persisted block.
             let cache_first = fresh == Freshness::CacheFirst;
-            if cache_first && persistable && svc.peek_health(&ctx).is_none() {
+            let at_hand = if cache_first { svc.peek_health(&ctx) } else { None };
+            if cache_first && persistable && at_hand.is_none() {
                 if let Some(disk) = svc.view_from_disk(&ctx, VIEW_KIND).await {
                     if let Some(r) = provider_from_disk(disk) {
                         return Ok(r);
@@ -90,7 +91,7 @@ pub fn register(api: &mut Api) {
             }
             let (view, health) = tokio::join!(svc.catalogue(&ctx, fresh), async {
                 if cache_first {
-                    svc.peek_health(&ctx)
+                    at_hand
                 } else {
                     tokio::time::timeout(wait, reading(&svc, &ctx))
                         .await

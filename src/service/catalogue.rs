@@ -80,12 +80,20 @@ impl CatalogSlot {
         self.data.current().is_some()
     }
 
-    /// The identity of a generation, when recorded.
-    pub(super) fn identity_of(&self, generation: u64) -> Option<String> {
-        lock(&self.identity)
+    /// The identity of this gateway data: the one recorded for its generation (from the
+    /// snapshot header, or by the snapshot write), else computed from the data as the snapshot
+    /// write does, and recorded. File work: call it off the runtime.
+    pub(super) fn identity_for(&self, data: &Entry<GatewayData>) -> Result<String, String> {
+        let known = lock(&self.identity)
             .as_ref()
-            .filter(|(g, _)| *g == generation)
-            .map(|(_, id)| id.clone())
+            .filter(|(g, _)| *g == data.generation)
+            .map(|(_, id)| id.clone());
+        if let Some(id) = known {
+            return Ok(id);
+        }
+        let (_, id) = disk::encode_snapshot_data(&data.value)?;
+        self.set_identity(data.generation, id.clone());
+        Ok(id)
     }
 }
 
@@ -97,22 +105,26 @@ pub(super) fn snapshot_path(ctx: &CallContext) -> std::path::PathBuf {
     )
 }
 
-/// The name of a (baseURL, key) pair in file names: the base URL and the key's hash.
-pub(super) fn slot_name(ctx: &CallContext) -> String {
-    format!(
-        "{}\n{}",
-        ctx.opts.base_url,
-        disk::key_hash(ctx.key.as_deref())
+/// What a call's catalogue slot is keyed by: the base URL and the key's hash.
+fn slot_key(ctx: &CallContext) -> (String, String) {
+    (
+        ctx.opts.base_url.clone(),
+        disk::key_hash(ctx.key.as_deref()),
     )
+}
+
+/// The slot's key as one string, for file names.
+pub(super) fn slot_name(ctx: &CallContext) -> String {
+    let (base, key) = slot_key(ctx);
+    format!("{base}\n{key}")
 }
 
 impl Service {
     pub(super) fn catalog_slot(&self, ctx: &CallContext) -> Arc<CatalogSlot> {
-        let k = (
-            ctx.opts.base_url.clone(),
-            disk::key_hash(ctx.key.as_deref()),
-        );
-        lock(&self.catalogs).entry(k).or_default().clone()
+        lock(&self.catalogs)
+            .entry(slot_key(ctx))
+            .or_default()
+            .clone()
     }
 
     /// Loads the disk snapshot into the slot when it is empty (file work off the runtime).
@@ -488,7 +500,7 @@ impl Service {
 }
 
 /// How long ago `t` was (zero when it is in the future).
-fn age(t: SystemTime) -> Duration {
+pub(super) fn age(t: SystemTime) -> Duration {
     SystemTime::now().duration_since(t).unwrap_or_default()
 }
 

@@ -16,9 +16,8 @@ use std::time::{Duration, SystemTime};
 use serde_json::value::RawValue;
 use serde_json::Value;
 
-use super::catalogue::{slot_name, BuiltFrom};
+use super::catalogue::{age, slot_name, snapshot_path, BuiltFrom};
 use super::{lock, CallContext, CatalogView, Freshness, Service};
-use crate::catalog::model::Source;
 use crate::options::Options;
 use crate::store::{disk, views};
 
@@ -33,9 +32,7 @@ pub struct DiskView {
     pub body: Box<RawValue>,
     /// What was stored beside it (the api layer's counts and warnings).
     pub meta: Value,
-    /// Always `snapshot`: the data is the disk snapshot's.
-    pub source: Source,
-    /// When the snapshot's data was fetched.
+    /// When the snapshot's data was fetched (the answer's source is `snapshot`).
     pub fetched_at: SystemTime,
     /// The call's own warnings (invalid options, unreadable credentials).
     pub warnings: Vec<String>,
@@ -83,16 +80,13 @@ impl Service {
         }
         let opts = ctx.opts.clone();
         let (name, max_age) = (slot_name(ctx), ctx.opts.snapshot_max_age);
-        let snapshot = super::catalogue::snapshot_path(ctx);
+        let snapshot = snapshot_path(ctx);
         let this = self.clone();
         let kind_owned = kind.to_string();
         let found = tokio::task::spawn_blocking(move || {
             let header = disk::read_snapshot_header(&snapshot, &opts.base_url)?;
             let fetched_at = SystemTime::UNIX_EPOCH + Duration::from_millis(header.fetched_at_ms);
-            let age = SystemTime::now()
-                .duration_since(fetched_at)
-                .unwrap_or_default();
-            if age > max_age {
+            if age(fetched_at) > max_age {
                 return None;
             }
             let inputs = this.view_inputs(&opts, header.identity, dev_identity_on_disk(&opts)?);
@@ -116,7 +110,6 @@ impl Service {
         Some(DiskView {
             body: stored.body,
             meta: stored.meta,
-            source: Source::Snapshot,
             fetched_at,
             warnings: ctx.warnings.clone(),
         })
@@ -166,22 +159,14 @@ impl Service {
         let epoch = self.clear_epoch.load(Ordering::SeqCst);
         let (this, body) = (self.clone(), body.clone());
         self.write_in_background(move || {
-            let written = (|| {
-                let gateway = match slot.identity_of(data.generation) {
-                    Some(id) => id,
-                    None => {
-                        let (_, id) = disk::encode_snapshot_data(&data.value)?;
-                        slot.set_identity(data.generation, id.clone());
-                        id
-                    }
-                };
+            let written = slot.identity_for(&data).and_then(|gateway| {
                 let inputs = this.view_inputs(&opts, gateway, models_dev);
                 // cache.clear since this view was served: it is not written back.
                 if this.clear_epoch.load(Ordering::SeqCst) != epoch {
                     return Ok(());
                 }
                 views::write_view(&path, &inputs, &body, &meta).map_err(|e| e.to_string())
-            })();
+            });
             if let Err(e) = written {
                 tracing::debug!("persisted view not written: {e}");
             }

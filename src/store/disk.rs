@@ -85,9 +85,15 @@ pub fn encode_snapshot_data(data: &GatewayData) -> Result<(Vec<u8>, String), Str
     Ok((payload, identity))
 }
 
-/// The first line of a file, when it is shorter than [`MAX_HEADER`]: (line, rest).
+/// Where the header line of a cache file ends (its newline), when it is shorter than
+/// [`MAX_HEADER`]. Shared by every file with a header: snapshots, models.dev copies, views.
+pub fn header_end(bytes: &[u8]) -> Option<usize> {
+    memchr::memchr(b'\n', &bytes[..bytes.len().min(MAX_HEADER)])
+}
+
+/// The first line of a file and the rest (see [`header_end`]).
 fn split_header(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
-    let end = memchr::memchr(b'\n', &bytes[..bytes.len().min(MAX_HEADER)])?;
+    let end = header_end(bytes)?;
     Some((&bytes[..end], &bytes[end + 1..]))
 }
 
@@ -232,21 +238,25 @@ pub fn read_models_dev(path: &Path) -> Option<DevCopy> {
     let meta = std::fs::metadata(path).ok()?;
     let mut bytes = std::fs::read(path).ok()?;
     if bytes.starts_with(DEV_HEADER_PREFIX) {
-        if let Some((head, body)) = split_header(&bytes) {
-            if let Ok(h) = serde_json::from_slice::<DevHeader>(head) {
-                let body = body.to_vec();
-                return Some(DevCopy {
-                    body,
-                    fetched_at: UNIX_EPOCH + std::time::Duration::from_millis(h.fetched_at_ms),
-                    validators: Some(h.validators),
-                });
-            }
+        let header = header_end(&bytes).and_then(|end| {
+            Some((
+                end,
+                serde_json::from_slice::<DevHeader>(&bytes[..end]).ok()?,
+            ))
+        });
+        if let Some((end, h)) = header {
+            // The header goes in place: the 2 MB body is not copied.
+            bytes.drain(..=end);
+            return Some(DevCopy {
+                body: bytes,
+                fetched_at: UNIX_EPOCH + std::time::Duration::from_millis(h.fetched_at_ms),
+                validators: Some(h.validators),
+            });
         }
     }
-    let fetched_at = meta.modified().unwrap_or(UNIX_EPOCH);
     Some(DevCopy {
-        body: std::mem::take(&mut bytes),
-        fetched_at,
+        body: bytes,
+        fetched_at: meta.modified().unwrap_or(UNIX_EPOCH),
         validators: None,
     })
 }

@@ -68,7 +68,7 @@ pub fn view_path(dir: &Path, slot: &str, kind: &str, options: &str) -> PathBuf {
 /// inputs, another layout, a torn or corrupt file).
 pub fn read_view(path: &Path, inputs: &ViewInputs) -> Option<StoredView> {
     let mut bytes = std::fs::read(path).ok()?;
-    let end = memchr::memchr(b'\n', &bytes)?;
+    let end = super::disk::header_end(&bytes)?;
     let header: ViewHeader = serde_json::from_slice(&bytes[..end]).ok()?;
     if header.version != VIEW_VERSION || header.inputs != *inputs {
         return None;
