@@ -48,6 +48,21 @@ export class OmniRouteRpcError extends Error {
  * it go (quick work such as cache writes is done by then). */
 export const FINISHING_WAIT_MS = 100;
 
+/**
+ * Whether a child (and its pipes) keeps the host process alive.
+ * @param {import('node:child_process').ChildProcess} child @param {boolean} hold
+ */
+function holdHost(child, hold) {
+  for (const s of [child, child.stdin, child.stdout, child.stderr]) {
+    try {
+      // @ts-ignore streams of a child are sockets/pipes with ref/unref in Node and Bun
+      if (s && typeof s.ref === 'function') hold ? s.ref() : s.unref();
+    } catch {
+      /* not supported by this runtime */
+    }
+  }
+}
+
 export class RpcClient {
   /** @param {RpcClientOptions} [opts] */
   constructor(opts = {}) {
@@ -329,15 +344,7 @@ export class RpcClient {
   updateRef() {
     const child = this.child;
     if (!child) return;
-    const busy = this.pending.size > 0;
-    for (const s of [child, child.stdin, child.stdout, child.stderr]) {
-      try {
-        // @ts-ignore streams of a child are sockets/pipes with ref/unref in Node and Bun
-        if (s && typeof s.ref === 'function') busy ? s.ref() : s.unref();
-      } catch {
-        /* not supported by this runtime */
-      }
-    }
+    holdHost(child, this.pending.size > 0);
   }
 
   /**
@@ -347,12 +354,7 @@ export class RpcClient {
    */
   letGo(child, withinMs) {
     this.log('debug', `omniroute-rpc is finishing a refresh (exits within ${withinMs} ms); not waiting for it`);
-    for (const s of [child, child.stdin, child.stdout, child.stderr]) {
-      try {
-        // @ts-ignore streams of a child are sockets/pipes with ref/unref in Node and Bun
-        if (s && typeof s.unref === 'function') s.unref();
-      } catch {}
-    }
+    holdHost(child, false);
     const timer = setTimeout(() => {
       if (child.exitCode === null && child.signalCode === null) this.kill(child);
     }, withinMs + 2000);
